@@ -1,0 +1,156 @@
+//! The one error type of the library, with the exit code and the hint each failure carries.
+
+use std::path::PathBuf;
+
+use crate::page::PageKind;
+
+/// Process exit codes, documented in README.md. `main` owns them; the library only names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    /// Every target was written.
+    Ok = 0,
+    /// A failure that fits no other code (a bug, an unexpected state).
+    Other = 1,
+    /// The command line was wrong (clap's own code).
+    Usage = 2,
+    /// A page was not an article: deleted, removed, expired, an error page, a profile, unknown.
+    NotArticle = 3,
+    /// WeChat answered with its verification page (`环境异常`): this address is being throttled.
+    Blocked = 4,
+    /// The network or the server failed: connection, timeout, HTTP status, oversized body.
+    Network = 5,
+    /// A local file could not be read or a record could not be written.
+    Io = 6,
+    /// The page looked like an article but its title or account could not be found.
+    Extract = 7,
+}
+
+/// Everything that can go wrong between a target and a written record.
+///
+/// Each variant names what failed (the address or path) so that a message stands on its own in a
+/// cron mail; [`Error::hint`] says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The target is neither a WeChat article address nor a readable path.
+    #[error("{target}: not a WeChat article address (https://mp.weixin.qq.com/s…) nor an existing file")]
+    BadTarget {
+        /// The target as given on the command line.
+        target: String,
+    },
+    /// The page is one of WeChat's non-article pages.
+    #[error("{target}: not an article: {kind} page{}", evidence.as_deref().map(|e| format!(" (“{e}”)")).unwrap_or_default())]
+    NotArticle {
+        /// The target as given.
+        target: String,
+        /// What the page was.
+        kind: PageKind,
+        /// The page's own words that told it apart, when it has any.
+        evidence: Option<String>,
+    },
+    /// The server answered with an HTTP error status.
+    #[error("{url}: HTTP status {status}")]
+    Status {
+        /// The address requested.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// The server's `Retry-After`, in seconds, when it sent one.
+        retry_after: Option<u64>,
+    },
+    /// Connection, TLS, timeout or a body that broke off.
+    #[error("{url}: {message}")]
+    Network {
+        /// The address requested.
+        url: String,
+        /// What the HTTP client reported, with its causes.
+        message: String,
+        /// Whether the failure was a timeout.
+        timeout: bool,
+    },
+    /// The body grew past the size cap (counted after decompression).
+    #[error("{url}: page larger than {limit} bytes, refused")]
+    TooLarge {
+        /// The address requested.
+        url: String,
+        /// The cap in bytes.
+        limit: usize,
+    },
+    /// A redirect left WeChat, or went round too long.
+    #[error("{url}: {message}")]
+    Redirect {
+        /// The address requested.
+        url: String,
+        /// What was wrong with the redirect.
+        message: String,
+    },
+    /// A local file could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A record could not be written.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The file or folder being written.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// An article page without the facts every record needs.
+    #[error("{target}: extraction failed: no {missing} found on the page")]
+    Extract {
+        /// The target as given.
+        target: String,
+        /// Which fact was missing.
+        missing: &'static str,
+    },
+}
+
+impl Error {
+    /// The exit code that `main` reports for this failure.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::BadTarget { .. } => ExitCode::Usage,
+            Error::NotArticle { kind, .. } if *kind == PageKind::Verify => ExitCode::Blocked,
+            Error::NotArticle { .. } => ExitCode::NotArticle,
+            Error::Status { .. } | Error::Network { .. } | Error::TooLarge { .. } | Error::Redirect { .. } => {
+                ExitCode::Network
+            }
+            Error::Read { .. } | Error::Write { .. } => ExitCode::Io,
+            Error::Extract { .. } => ExitCode::Extract,
+        }
+    }
+
+    /// Whether trying the same request later may succeed (a crawler backs off and retries these).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Status { status, .. } => *status == 429 || *status >= 500,
+            Error::Network { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// One sentence saying what the user can do.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Error::BadTarget { .. } => "give an https://mp.weixin.qq.com/s?__biz=… or /s/… address, a saved page, or - for stdin",
+            Error::NotArticle { kind, .. } => kind.hint(),
+            Error::Status { status: 404, .. } => "the address is wrong or the article is gone; check it in a browser",
+            Error::Status { status: 429, .. } => "WeChat is rate-limiting this address; wait and run again",
+            Error::Status { .. } => "the server failed; run again later",
+            Error::Network { .. } => "check the network or the proxy settings (HTTPS_PROXY), then run again",
+            Error::TooLarge { .. } => "this is not a WeChat article page; check the address",
+            Error::Redirect { .. } => "the address does not lead to a WeChat article; check it in a browser",
+            Error::Read { .. } => "check the path and its permissions",
+            Error::Write { .. } => "check that the output folder is writable and the disk is not full; nothing partial was left behind",
+            Error::Extract { .. } => "the page template is not understood; please report it with the saved page",
+        }
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,304 @@
+//! Reading an [`Article`] out of a WeChat page.
+//!
+//! Every fact has several sources, because WeChat's page changed over the years (and saved
+//! copies lose their scripts): the script variables of the desktop template (`var msg_title`),
+//! the `cgiDataNew` object of the picture/text template, the `og:` meta tags, and the visible
+//! elements (`#activity-name`, `#js_name`). Each is tried in that order of trust. The page is never
+//! parsed whole: the scripts are scanned as text and only the content element goes to the HTML
+//! parser.
+
+pub mod locate;
+pub mod script;
+
+use memchr::memmem;
+
+use crate::article::{Article, ArticleId, Kind};
+use crate::error::{Error, Result};
+use crate::fetch::FetchedPage;
+use crate::markdown::{self, escape_line_start, escape_text};
+use crate::page::{self, PageKind};
+use crate::text::{clean_value, decode_entities};
+use script::Value;
+
+/// Extracts the article of a page, or says what the page is instead.
+pub fn extract(page: &FetchedPage) -> Result<Article> {
+    let html = page.html.as_str();
+    let (kind, evidence) = page::classify(html);
+    if kind != PageKind::Article {
+        return Err(Error::NotArticle { target: page.target.clone(), kind, evidence });
+    }
+    let cgi = script::object(html, "window.cgiDataNew")
+        .or_else(|| script::object(html, "var cgiDataNew"))
+        .unwrap_or(Value::Obj(Vec::new()));
+    let src = Sources { html, cgi: &cgi };
+
+    let show_type = src.var_or_cgi("item_show_type", &["item_show_type"]).unwrap_or_default();
+    let share = locate::by_id(html, "js_share_content").is_some();
+    let kind = match show_type.as_str() {
+        "8" => Kind::Picture,
+        "10" => Kind::Text,
+        "5" => Kind::Video,
+        _ if share => Kind::Share,
+        _ => Kind::Article,
+    };
+
+    let raw_title = src.var_or_cgi("msg_title", &["title"]);
+    let mut title = raw_title
+        .as_deref()
+        .map(|t| if kind == Kind::Text { first_line(t) } else { t.to_string() })
+        .and_then(|t| clean_value(&t))
+        .or_else(|| src.meta("og:title").and_then(|t| clean_value(&t)))
+        .or_else(|| locate::text_by_id(html, "activity-name").and_then(|t| clean_value(&t)))
+        .or_else(|| locate::text_by_id(html, "js_text_title").and_then(|t| clean_value(&t)))
+        .unwrap_or_default();
+    let source = src
+        .var_or_cgi("nickname", &["nick_name"])
+        .and_then(|t| clean_value(&t))
+        .or_else(|| locate::text_by_id(html, "js_name").and_then(|t| clean_value(&t)))
+        .or_else(|| text_by_class(html, "wx_follow_nickname"))
+        .or_else(|| text_by_class(html, "profile_nickname"))
+        .unwrap_or_default();
+
+    let account_id = src
+        .var_or_cgi("user_name", &["user_name"])
+        .filter(|u| u.starts_with("gh_") && u.len() < 64 && u.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    let author = src.var_or_cgi("author", &["author"]).and_then(|t| clean_value(&t));
+    let digest = src
+        .var_or_cgi("msg_desc", &["desc"])
+        .or_else(|| src.meta("og:description"))
+        .and_then(|t| clean_value(&t));
+    let cover = src
+        .var_or_cgi("msg_cdn_url", &["cdn_url"])
+        .or_else(|| src.meta("og:image"))
+        .map(|u| https_image(&decode_entities(&u)))
+        .filter(|u| markdown::is_safe_url(u) && u.starts_with("http"));
+    let publish_time = ["ct", "create_time", "ori_create_time"]
+        .iter()
+        .filter_map(|v| script::var(html, v))
+        .chain(["ori_create_time", "create_time"].iter().filter_map(|k| cgi.str(k).map(str::to_string)))
+        .find_map(|t| plausible_time(&t));
+
+    let links: Vec<String> = [script::var(html, "msg_link"), cgi.str("link").map(str::to_string), src.meta("og:url")]
+        .into_iter()
+        .flatten()
+        .map(|l| decode_entities(&l))
+        .chain(page.url.clone())
+        .collect();
+    let id = src.id().or_else(|| links.iter().find_map(|l| ArticleId::from_url(l)));
+    let short_url = links.iter().find_map(|l| crate::fetch::short_link(l));
+    let source_url = src
+        .var_or_cgi("msg_source_url", &["source_url"])
+        .map(|u| decode_entities(&u).trim().to_string())
+        .filter(|u| markdown::is_safe_url(u) && u.starts_with("http"));
+
+    let mut original_url = None;
+    let (body, images) = match kind {
+        Kind::Picture => picture_body(&cgi),
+        Kind::Text => {
+            let text = text_content(&cgi).unwrap_or_default();
+            // A text post has no title of its own: WeChat's share card shows its first line.
+            if title.is_empty() {
+                title = clean_value(&first_line(&text)).unwrap_or_default();
+            }
+            (plain_text_markdown(&text), Vec::new())
+        }
+        Kind::Share => {
+            let (body, images, original) = share_body(html);
+            original_url = original;
+            (body, images)
+        }
+        Kind::Article | Kind::Video => {
+            let converted = locate::by_id(html, "js_content").map(|el| markdown::convert(el.inner)).unwrap_or_default();
+            (converted.markdown, converted.images)
+        }
+    };
+
+    if title.is_empty() {
+        return Err(Error::Extract { target: page.target.clone(), missing: "title" });
+    }
+    if source.is_empty() {
+        return Err(Error::Extract { target: page.target.clone(), missing: "account name" });
+    }
+    Ok(Article {
+        kind,
+        title,
+        source,
+        account_id,
+        author,
+        digest,
+        cover,
+        publish_time,
+        id,
+        short_url,
+        source_url,
+        original_url,
+        body,
+        images,
+    })
+}
+
+/// The places a fact can come from on one page.
+struct Sources<'a> {
+    html: &'a str,
+    cgi: &'a Value,
+}
+
+impl Sources<'_> {
+    /// A script variable, else the first of the `cgiDataNew` keys that has a value.
+    fn var_or_cgi(&self, var: &str, keys: &[&str]) -> Option<String> {
+        script::var(self.html, var).or_else(|| keys.iter().find_map(|k| self.cgi.str(k).map(str::to_string)))
+    }
+
+    /// `__biz/mid/idx/sn` from the script variables or `cgiDataNew`.
+    fn id(&self) -> Option<ArticleId> {
+        let biz = script::var(self.html, "biz").or_else(|| self.cgi.str("bizuin").map(str::to_string))?;
+        let mid = script::var(self.html, "mid").or_else(|| self.cgi.str("mid").map(str::to_string))?;
+        let idx = script::var(self.html, "idx").or_else(|| self.cgi.str("idx").map(str::to_string))?;
+        let sn = script::var(self.html, "sn").or_else(|| self.cgi.str("sn").map(str::to_string));
+        ArticleId::new(&biz, &mid, &idx, sn.as_deref())
+    }
+
+    /// The `content` (or `value`, in some saved copies) of `<meta property|name="key">`.
+    fn meta(&self, key: &str) -> Option<String> {
+        let head_end = memmem::find(self.html.as_bytes(), b"<body").unwrap_or(self.html.len());
+        let head = &self.html[..head_end];
+        let mut from = 0;
+        while let Some(p) = memmem::find(&head.as_bytes()[from..], b"<meta") {
+            let at = from + p;
+            let end = head[at..].find('>').map_or(head.len(), |e| at + e + 1);
+            let tag = &head[at..end];
+            from = end;
+            let name = locate::attr(tag, "property").or_else(|| locate::attr(tag, "name"));
+            if name == Some(key) {
+                return locate::attr(tag, "content")
+                    .or_else(|| locate::attr(tag, "value"))
+                    .map(decode_entities)
+                    .filter(|v| !v.trim().is_empty());
+            }
+        }
+        None
+    }
+}
+
+/// The text of the first element with this class, when it is plain text.
+fn text_by_class(html: &str, class: &str) -> Option<String> {
+    let needle = format!("class=\"{class}");
+    let at = memmem::find(html.as_bytes(), needle.as_bytes())?;
+    let rest = &html[at..];
+    let gt = rest.find('>')?;
+    let rest = &rest[gt + 1..];
+    let end = rest.find('<')?;
+    clean_value(&rest[..end])
+}
+
+/// Unix seconds from a script value, when it is a time WeChat could have published at.
+fn plausible_time(s: &str) -> Option<i64> {
+    let t: i64 = s.trim().parse().ok()?;
+    // WeChat official accounts started in August 2012; nothing is published after 2100.
+    (1_343_000_000..4_102_444_800).contains(&t).then_some(t)
+}
+
+/// WeChat's image host serves the same file over HTTPS; old pages still say `http://`.
+fn https_image(url: &str) -> String {
+    let url = url.trim();
+    match url.strip_prefix("http://") {
+        Some(rest) if rest.starts_with("mmbiz.qpic.cn/") || rest.starts_with("mmbiz.qlogo.cn/") => format!("https://{rest}"),
+        _ if url.starts_with("//") => format!("https:{url}"),
+        _ => url.to_string(),
+    }
+}
+
+/// The first non-blank line of a text.
+fn first_line(text: &str) -> String {
+    text.lines().find(|l| !crate::text::fold_ws(l).is_empty()).unwrap_or("").to_string()
+}
+
+/// The text of a text-only post.
+fn text_content(cgi: &Value) -> Option<String> {
+    cgi.str("content_noencode")
+        .or_else(|| cgi.get("text_page_info").and_then(|t| t.str("content_noencode")))
+        .or_else(|| cgi.get("text_page_info").and_then(|t| t.str("content")))
+        .or_else(|| cgi.str("desc"))
+        .map(str::to_string)
+}
+
+/// Plain text (a text post, a picture post's description, a share comment) as Markdown
+/// paragraphs: each line its own paragraph, escaped so it renders as written.
+fn plain_text_markdown(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = crate::text::fold_ws(line);
+        if line.is_empty() {
+            continue;
+        }
+        let mut escaped = String::new();
+        escape_text(&line, &mut escaped);
+        out.push_str(&escape_line_start(&escaped));
+        out.push_str("\n\n");
+    }
+    markdown::tidy(&out)
+}
+
+/// A picture post: its description, then every picture in order.
+fn picture_body(cgi: &Value) -> (String, Vec<String>) {
+    let text = text_content(cgi).unwrap_or_default();
+    let mut out = plain_text_markdown(&text);
+    let mut images = Vec::new();
+    for item in cgi.list("picture_page_info_list") {
+        if let Some(url) = item.str("cdn_url") {
+            let url = https_image(&decode_entities(url));
+            if markdown::is_safe_url(&url) && !images.contains(&url) {
+                out.push_str(&format!("\n![]({})\n", markdown::escape_url(&url)));
+                images.push(url);
+            }
+        }
+    }
+    (markdown::tidy(&out), images)
+}
+
+/// A share post: the sharer's comment, a line naming and linking the original, and the original's
+/// content when the page carries it.
+fn share_body(html: &str) -> (String, Vec<String>, Option<String>) {
+    let comment = share_comment(html).unwrap_or_default();
+    let mut out = plain_text_markdown(&comment);
+    let original_title = locate::text_by_id(html, "original_panel_title").and_then(|t| clean_value(&t));
+    let original_author = locate::text_by_id(html, "js_share_author").and_then(|t| clean_value(&t));
+    let original_url = locate::by_id(html, "js_share_source")
+        .and_then(|el| locate::attr(el.start_tag, "data-url"))
+        .map(decode_entities)
+        .map(|u| u.replace("%3D", "="))
+        .and_then(|u| ArticleId::from_url(&u).and_then(|id| id.canonical_url()).or_else(|| crate::fetch::short_link(&u)));
+    let mut line = String::from("分享自");
+    if let Some(a) = &original_author {
+        line.push('：');
+        escape_text(a, &mut line);
+    }
+    match (&original_title, &original_url) {
+        (Some(t), Some(u)) => {
+            let mut t_md = String::new();
+            escape_text(t, &mut t_md);
+            line.push_str(&format!("《[{t_md}]({u})》"));
+        }
+        (Some(t), None) => {
+            line.push('《');
+            escape_text(t, &mut line);
+            line.push('》');
+        }
+        (None, Some(u)) => line.push_str(&format!(" [原文]({u})")),
+        (None, None) => {}
+    }
+    out.push_str(&format!("\n> {line}\n"));
+    let converted = locate::by_id(html, "js_content").map(|el| markdown::convert(el.inner)).unwrap_or_default();
+    out.push('\n');
+    out.push_str(&converted.markdown);
+    (markdown::tidy(&out), converted.images, original_url)
+}
+
+/// The comment a sharer wrote: a script puts it into `#js_share_notice`.
+fn share_comment(html: &str) -> Option<String> {
+    let marker = "getElementById('js_share_notice').innerHTML";
+    let at = memmem::find(html.as_bytes(), marker.as_bytes())?;
+    let rest = html[at + marker.len()..].trim_start().strip_prefix('=')?.trim_start();
+    let (text, _) = crate::text::js_string_literal(rest)?;
+    Some(decode_entities(&text.replace("<br>", "\n").replace("<br/>", "\n")))
+}

@@ -1,0 +1,382 @@
+//! Bringing a page in: from `mp.weixin.qq.com` (or the origin `WXSEC_ORIGIN` names), from a saved
+//! file, or from stdin. The output is a [`FetchedPage`]: decoded text, the address it really came
+//! from, and when.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use url::Url;
+
+use crate::article::ArticleId;
+use crate::error::{Error, Result};
+
+/// The host every article address is on.
+pub const WECHAT_HOST: &str = "mp.weixin.qq.com";
+
+/// A page as it arrived, decoded to text.
+#[derive(Debug, Clone)]
+pub struct FetchedPage {
+    /// The target as the user gave it (an address, a path, `-`), for messages.
+    pub target: String,
+    /// The article address the page was served from, after redirects, in `mp.weixin.qq.com`
+    /// terms (never the `WXSEC_ORIGIN` mirror). `None` for files and stdin.
+    pub url: Option<String>,
+    /// The page, decoded to UTF-8.
+    pub html: String,
+    /// When the page was downloaded (or read).
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// What the user asked to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// An article address, already normalised for requesting.
+    Url(Url),
+    /// A saved page.
+    File(PathBuf),
+    /// A page on standard input.
+    Stdin,
+}
+
+impl Target {
+    /// Reads a command-line target: `-`, an article address, or an existing path.
+    pub fn parse(s: &str) -> Result<Target> {
+        if s == "-" {
+            return Ok(Target::Stdin);
+        }
+        let lower = s.trim().to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("mp.weixin.qq.com/") {
+            return article_address(s).map(Target::Url).ok_or_else(|| Error::BadTarget { target: s.to_string() });
+        }
+        let path = Path::new(s);
+        if path.exists() {
+            return Ok(Target::File(path.to_path_buf()));
+        }
+        Err(Error::BadTarget { target: s.to_string() })
+    }
+}
+
+/// Normalises an article address for requesting: `https`, the WeChat host, and for the two
+/// article forms only what identifies the article (tracking parameters dropped).
+pub fn article_address(s: &str) -> Option<Url> {
+    let s = s.trim();
+    let with_scheme = if s.to_ascii_lowercase().starts_with("mp.weixin.qq.com/") { format!("https://{s}") } else { s.to_string() };
+    let url = Url::parse(&crate::text::decode_entities(&with_scheme)).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str()? != WECHAT_HOST {
+        return None;
+    }
+    if let Some(short) = short_link(url.as_str()) {
+        return Url::parse(&short).ok();
+    }
+    if let Some(id) = ArticleId::from_url(url.as_str()) {
+        if let Some(canonical) = id.canonical_url() {
+            return Url::parse(&canonical).ok();
+        }
+    }
+    // Any other page of the host (a temporary `/s?src=…&signature=…` link): requested as given.
+    let mut url = url;
+    url.set_scheme("https").ok()?;
+    url.set_fragment(None);
+    Some(url)
+}
+
+/// `https://mp.weixin.qq.com/s/ID` when `url` is a short article link.
+pub fn short_link(url: &str) -> Option<String> {
+    let rest = url.trim();
+    let rest = rest.strip_prefix("https://").or_else(|| rest.strip_prefix("http://"))?;
+    let rest = rest.strip_prefix("mp.weixin.qq.com/s/")?;
+    let id = rest.split(['?', '#']).next()?;
+    let ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    ok.then(|| format!("https://{WECHAT_HOST}/s/{id}"))
+}
+
+/// Decodes a page: a BOM; else UTF-8 when the bytes are UTF-8 (a declaration that says otherwise
+/// is wrong more often than the bytes); else the charset the page declares, then the header's;
+/// else GB18030, the superset of what Chinese pages use.
+pub fn decode_html(bytes: &[u8], header_charset: Option<&str>) -> String {
+    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
+        return enc.decode_without_bom_handling(&bytes[bom_len..]).0.into_owned();
+    }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_string();
+    }
+    let declared = meta_charset(&bytes[..bytes.len().min(4096)])
+        .or(header_charset.map(str::to_string))
+        .and_then(|label| encoding_rs::Encoding::for_label(label.trim().as_bytes()));
+    let enc = match declared {
+        // GB2312 and GBK labels are decoded as GB18030, their superset.
+        Some(enc) if enc == encoding_rs::GBK => encoding_rs::GB18030,
+        Some(enc) if enc != encoding_rs::UTF_8 => enc,
+        // Declared UTF-8 (or nothing) but not valid: a truncated or slightly broken UTF-8 page
+        // stays UTF-8; anything else is taken for GB18030.
+        _ if mostly_utf8(bytes) => encoding_rs::UTF_8,
+        _ => encoding_rs::GB18030,
+    };
+    enc.decode_without_bom_handling(bytes).0.into_owned()
+}
+
+/// Whether the bytes are UTF-8 apart from a few broken sequences (a truncated download).
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let lossy = String::from_utf8_lossy(bytes);
+    let bad = lossy.matches('\u{FFFD}').count();
+    bad * 1000 < bytes.len().max(1) && bad < 64
+}
+
+/// The charset a page declares in its first bytes (`<meta charset>` or `http-equiv`).
+fn meta_charset(head: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let at = text.find("charset=")? + "charset=".len();
+    let rest = text[at..].trim_start_matches(['"', '\'', ' ']);
+    let label: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    (!label.is_empty()).then_some(label)
+}
+
+impl FetchedPage {
+    /// Reads a saved page from a file.
+    pub fn from_file(path: &Path, max_bytes: usize) -> Result<FetchedPage> {
+        let file = std::fs::File::open(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+        let bytes = read_capped(file, max_bytes).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+        let html = decode_html(&bytes, None);
+        let url = saved_from(&html);
+        Ok(FetchedPage { target: path.display().to_string(), url, html, fetched_at: Utc::now() })
+    }
+
+    /// Reads a page from standard input.
+    pub fn from_stdin(max_bytes: usize) -> Result<FetchedPage> {
+        let bytes = read_capped(std::io::stdin().lock(), max_bytes)
+            .map_err(|source| Error::Read { path: PathBuf::from("-"), source })?;
+        let html = decode_html(&bytes, None);
+        let url = saved_from(&html);
+        Ok(FetchedPage { target: "-".to_string(), url, html, fetched_at: Utc::now() })
+    }
+}
+
+fn read_capped(reader: impl Read, max_bytes: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(max_bytes as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > max_bytes {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {max_bytes} bytes, not a WeChat page"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Browsers write where a saved page came from: `<!-- saved from url=(0094)https://… -->`, and
+/// some tools a leading `<!--URL-->` comment.
+fn saved_from(html: &str) -> Option<String> {
+    let head = &html[..html.len().min(2048)];
+    let start = head.find("<!--")?;
+    let comment = &head[start + 4..];
+    let comment = &comment[..comment.find("-->")?];
+    let at = comment.find("http")?;
+    let url = comment[at..].split_whitespace().next()?;
+    article_address(url).map(|u| u.to_string())
+}
+
+/// Settings of the HTTP side.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    /// Where requests meant for `https://mp.weixin.qq.com` go instead (`WXSEC_ORIGIN`).
+    pub origin: Option<Url>,
+    /// Whole-request time limit.
+    pub timeout: Duration,
+    /// Connection time limit.
+    pub connect_timeout: Duration,
+    /// Largest body accepted, counted after decompression.
+    pub max_body: usize,
+}
+
+/// The default cap: real pages are 2–4 MB.
+pub const DEFAULT_MAX_BODY: usize = 32 * 1024 * 1024;
+
+impl FetchConfig {
+    /// Defaults, with `WXSEC_ORIGIN` read from the environment.
+    pub fn from_env() -> std::result::Result<FetchConfig, String> {
+        let origin = match std::env::var("WXSEC_ORIGIN") {
+            Ok(s) if !s.trim().is_empty() => {
+                let url = Url::parse(s.trim()).map_err(|e| format!("WXSEC_ORIGIN={s}: not a URL: {e}"))?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    return Err(format!("WXSEC_ORIGIN={s}: must be an http(s) origin like http://127.0.0.1:8080"));
+                }
+                Some(url)
+            }
+            _ => None,
+        };
+        Ok(FetchConfig {
+            origin,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(15),
+            max_body: DEFAULT_MAX_BODY,
+        })
+    }
+}
+
+/// A desktop browser's User-Agent: WeChat serves its full page to browsers.
+const USER_AGENT: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
+
+/// The HTTP client of wxsec.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    config: FetchConfig,
+}
+
+impl Fetcher {
+    /// Builds the client. Redirects are followed by hand, so that each hop is checked and mapped.
+    pub fn new(config: FetchConfig) -> Result<Fetcher> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::REFERER, HeaderValue::from_static("https://mp.weixin.qq.com/"));
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        );
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.8"));
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .build()
+            .map_err(|e| Error::Network { url: String::new(), message: chain(&e), timeout: false })?;
+        Ok(Fetcher { client, config })
+    }
+
+    /// The address actually requested for a real WeChat address (the mirror, when one is set).
+    fn wire(&self, real: &Url) -> Url {
+        match &self.config.origin {
+            Some(origin) if real.host_str() == Some(WECHAT_HOST) => {
+                let mut wire = origin.clone();
+                wire.set_path(real.path());
+                wire.set_query(real.query());
+                wire
+            }
+            _ => real.clone(),
+        }
+    }
+
+    /// The real address for an address seen on the wire.
+    fn real(&self, wire: &Url) -> Url {
+        match &self.config.origin {
+            Some(origin) if wire.origin() == origin.origin() => {
+                let mut real = Url::parse(&format!("https://{WECHAT_HOST}/")).expect("constant URL");
+                real.set_path(wire.path());
+                real.set_query(wire.query());
+                real
+            }
+            _ => wire.clone(),
+        }
+    }
+
+    /// Downloads one article page, following redirects within WeChat.
+    pub async fn fetch(&self, target: &str, url: &Url) -> Result<FetchedPage> {
+        let mut real = url.clone();
+        for _ in 0..10 {
+            let wire = self.wire(&real);
+            let shown = real.to_string();
+            let resp = self.client.get(wire.clone()).send().await.map_err(|e| network(&shown, &e))?;
+            let status = resp.status();
+            if status.is_redirection() {
+                let location = resp
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| Error::Redirect { url: shown.clone(), message: format!("HTTP {status} without a Location") })?;
+                let next_wire = wire
+                    .join(location)
+                    .map_err(|_| Error::Redirect { url: shown.clone(), message: format!("bad Location {location:?}") })?;
+                let next = self.real(&next_wire);
+                if next.host_str() != Some(WECHAT_HOST) || !matches!(next.scheme(), "http" | "https") {
+                    return Err(Error::Redirect {
+                        url: shown,
+                        message: format!("redirected to {next}, which is not {WECHAT_HOST}; refused"),
+                    });
+                }
+                real = next;
+                continue;
+            }
+            if !status.is_success() {
+                let retry_after = resp
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                return Err(Error::Status { url: shown, status: status.as_u16(), retry_after });
+            }
+            let charset = resp
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|ct| ct.to_ascii_lowercase().split("charset=").nth(1).map(|c| c.trim_matches(['"', ' ']).to_string()));
+            let bytes = self.body(&shown, resp).await?;
+            let html = decode_html(&bytes, charset.as_deref());
+            return Ok(FetchedPage { target: target.to_string(), url: Some(real.to_string()), html, fetched_at: Utc::now() });
+        }
+        Err(Error::Redirect { url: url.to_string(), message: "more than 10 redirects".to_string() })
+    }
+
+    async fn body(&self, shown: &str, mut resp: reqwest::Response) -> Result<Vec<u8>> {
+        let limit = self.config.max_body;
+        if resp.content_length().is_some_and(|n| n as usize > limit) {
+            return Err(Error::TooLarge { url: shown.to_string(), limit });
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| network(shown, &e))? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(Error::TooLarge { url: shown.to_string(), limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+}
+
+fn network(url: &str, e: &reqwest::Error) -> Error {
+    Error::Network { url: url.to_string(), message: chain(e), timeout: e.is_timeout() }
+}
+
+/// An error with its causes, which reqwest keeps apart.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let msg = c.to_string();
+        if !s.contains(&msg) {
+            s.push_str(": ");
+            s.push_str(&msg);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_normalised() {
+        let u = article_address("http://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=2&sn=ab&chksm=x#wechat_redirect").unwrap();
+        assert_eq!(u.as_str(), "https://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=2&sn=ab");
+        let u = article_address("https://mp.weixin.qq.com/s/JJyPUpHLM2bGvfk5FNvTUA?scene=1").unwrap();
+        assert_eq!(u.as_str(), "https://mp.weixin.qq.com/s/JJyPUpHLM2bGvfk5FNvTUA");
+        assert!(article_address("https://evil.example/s/abc").is_none());
+        assert!(Target::parse("ftp://mp.weixin.qq.com/s/x").is_err());
+        assert_eq!(Target::parse("-").unwrap(), Target::Stdin);
+    }
+
+    #[test]
+    fn charsets() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("<meta charset=\"gbk\"><p>漏洞</p>");
+        assert!(decode_html(&gbk, None).contains("漏洞"));
+        let (gb, _, _) = encoding_rs::GBK.encode("<p>没有声明的漏洞</p>");
+        assert!(decode_html(&gb, None).contains("漏洞"));
+        assert_eq!(decode_html("漏洞".as_bytes(), Some("gbk")), "漏洞");
+    }
+}

@@ -1,0 +1,25 @@
+//! wxsec: archive WeChat official-account articles as clean Markdown records.
+//!
+//! The pipeline is `FetchedPage → Article → Record`:
+//! [`fetch`] brings a page in (from the network, a file or stdin), [`page`] tells an article from the
+//! pages WeChat serves instead of one, [`extract`] reads the facts and the content out of an article
+//! page, [`markdown`] turns the content into clean Markdown, [`record`] writes the front matter and
+//! the JSON form, and [`store`] puts a record on disk whole or not at all. Only `fetch` and `store`
+//! do I/O; everything between them is pure and works on strings.
+#![deny(missing_docs)]
+
+pub mod article;
+pub mod error;
+pub mod extract;
+pub mod fetch;
+pub mod import;
+pub mod markdown;
+pub mod page;
+pub mod record;
+pub mod store;
+pub mod text;
+
+pub use article::{Article, ArticleId, Kind};
+pub use error::{Error, ExitCode};
+pub use fetch::{FetchedPage, Target};
+pub use record::Record;

@@ -1,0 +1,851 @@
+//! HTML content → clean Markdown (CommonMark plus GFM pipe tables).
+//!
+//! wxsec has its own emitter rather than a general converter because WeChat's markup needs
+//! decisions that look at a whole block before writing it: a table is data or layout, a
+//! `code-snippet` is one `<code>` per line beside a line-number list, emphasis must not cross a
+//! line break, CJK punctuation must sit outside `**` for the emphasis to render, hidden elements
+//! and embeds need their own rules. The emitter walks an html5ever tree of the content fragment
+//! only, never of the whole page.
+
+mod escape;
+mod tidy;
+
+use ego_tree::NodeRef;
+use scraper::{Html, Node, node::Element};
+
+pub use escape::{escape_line_start, escape_text, escape_url, is_safe_url};
+pub use tidy::tidy;
+
+/// The result of converting a content fragment.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Converted {
+    /// The Markdown, tidied, ending in one newline (empty when there was nothing to say).
+    pub markdown: String,
+    /// Every image address, in order, once each.
+    pub images: Vec<String>,
+}
+
+/// Converts an HTML fragment (the inner HTML of the content element) to Markdown.
+pub fn convert(fragment: &str) -> Converted {
+    let doc = Html::parse_fragment(fragment);
+    let mut em = Emitter::default();
+    let mut cx = Blocks::default();
+    em.children(doc.tree.root(), &mut cx, 0);
+    cx.flush();
+    Converted { markdown: tidy(&cx.blocks.join("\n\n")), images: em.images }
+}
+
+/// Deeper than this, the tree is read as plain text: no real article nests so deep, and a
+/// hostile one must not exhaust the stack.
+const MAX_DEPTH: usize = 120;
+
+#[derive(Default)]
+struct Emitter {
+    images: Vec<String>,
+    bold: usize,
+    italic: usize,
+    in_link: usize,
+}
+
+/// The blocks of one container (the document, a list item, a quote, a layout cell) and the
+/// paragraph being filled.
+#[derive(Default)]
+struct Blocks {
+    blocks: Vec<String>,
+    para: String,
+}
+
+impl Blocks {
+    /// Ends the current paragraph: every line break inside it starts a new paragraph.
+    fn flush(&mut self) {
+        let para = std::mem::take(&mut self.para);
+        for line in para.split('\n') {
+            let line = line.trim_matches(|c: char| c.is_whitespace());
+            if is_blank_markdown(line) {
+                continue;
+            }
+            self.blocks.push(escape_line_start(line));
+        }
+    }
+
+    fn push_block(&mut self, block: String) {
+        self.flush();
+        if !block.trim().is_empty() {
+            self.blocks.push(block);
+        }
+    }
+
+    fn push_blocks(&mut self, blocks: Vec<String>) {
+        self.flush();
+        self.blocks.extend(blocks.into_iter().filter(|b| !b.trim().is_empty()));
+    }
+}
+
+/// A line with nothing but emphasis markers and white space says nothing.
+fn is_blank_markdown(line: &str) -> bool {
+    line.chars().all(|c| c.is_whitespace() || c == '*')
+}
+
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "aside"
+            | "nav"
+            | "main"
+            | "figure"
+            | "figcaption"
+            | "center"
+            | "blockquote"
+            | "ul"
+            | "ol"
+            | "li"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "pre"
+            | "table"
+            | "tr"
+            | "td"
+            | "th"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "hr"
+            | "address"
+            | "details"
+            | "summary"
+    )
+}
+
+fn is_skipped(name: &str) -> bool {
+    matches!(
+        name,
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "head"
+            | "title"
+            | "meta"
+            | "link"
+            | "svg"
+            | "canvas"
+            | "button"
+            | "input"
+            | "select"
+            | "textarea"
+            | "object"
+            | "embed"
+            | "mp-style-type"
+    )
+}
+
+/// `display:none` and friends: text a reader never sees is not the article's.
+fn is_hidden(el: &Element) -> bool {
+    if el.attr("hidden").is_some() {
+        return true;
+    }
+    let Some(style) = el.attr("style") else { return false };
+    let compact: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    compact.contains("display:none") || compact.contains("visibility:hidden")
+}
+
+fn style_of(el: &Element) -> String {
+    el.attr("style")
+        .map(|s| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn has_class(el: &Element, prefix: &str) -> bool {
+    el.classes().any(|c| c.starts_with(prefix))
+}
+
+fn has_block_descendant(node: NodeRef<Node>) -> bool {
+    node.descendants().skip(1).any(|n| match n.value() {
+        Node::Element(e) => is_block(e.name()),
+        _ => false,
+    })
+}
+
+/// The text of a subtree as it stands, white space kept; `<br>` and block ends become newlines.
+fn raw_text(node: NodeRef<Node>, out: &mut String) {
+    // Iterative: code blocks can be deep.
+    for edge in node.traverse() {
+        match edge {
+            ego_tree::iter::Edge::Open(n) => match n.value() {
+                Node::Text(t) => out.push_str(t),
+                Node::Element(e) if e.name() == "br" => out.push('\n'),
+                _ => {}
+            },
+            ego_tree::iter::Edge::Close(n) => {
+                if let Node::Element(e) = n.value()
+                    && matches!(e.name(), "p" | "div" | "li" | "tr")
+                    && !out.ends_with('\n')
+                {
+                    out.push('\n');
+                }
+            }
+        }
+    }
+}
+
+impl Emitter {
+    fn children(&mut self, node: NodeRef<Node>, cx: &mut Blocks, depth: usize) {
+        for child in node.children() {
+            self.node(child, cx, depth + 1);
+        }
+    }
+
+    fn node(&mut self, node: NodeRef<Node>, cx: &mut Blocks, depth: usize) {
+        match node.value() {
+            Node::Text(t) => push_text(&mut cx.para, t),
+            Node::Element(el) => {
+                if depth > MAX_DEPTH {
+                    let mut s = String::new();
+                    raw_text(node, &mut s);
+                    push_text(&mut cx.para, &s);
+                    return;
+                }
+                self.element(node, el, cx, depth)
+            }
+            _ => {}
+        }
+    }
+
+    fn element(&mut self, node: NodeRef<Node>, el: &Element, cx: &mut Blocks, depth: usize) {
+        let name = el.name();
+        if is_skipped(name) || is_hidden(el) {
+            return;
+        }
+        // WeChat's code-snippet line numbers: a list of empty items beside the code.
+        if name == "ul" && has_class(el, "code-snippet__line-index") {
+            return;
+        }
+        if let Some(bg) = background_image(el) {
+            self.image_block(&bg, "", cx);
+        }
+        match name {
+            "br" => cx.para.push('\n'),
+            "img" => {
+                if let Some(src) = image_src(el) {
+                    let alt = el.attr("alt").unwrap_or("");
+                    let md = self.image_md(&src, alt);
+                    cx.para.push_str(&md);
+                }
+            }
+            "hr" => cx.push_block("---".to_string()),
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                cx.flush();
+                let level = (name.as_bytes()[1] - b'0').max(2) as usize;
+                let text = self.inline(node, depth);
+                let mut lines = text.split('\n').map(str::trim).filter(|l| !is_blank_markdown(l));
+                if let Some(first) = lines.next() {
+                    // A heading is one line; lines after a break inside it stay as paragraphs.
+                    let first = first.trim_start_matches("**").trim_end_matches("**");
+                    cx.blocks.push(format!("{} {}", "#".repeat(level), first.trim()));
+                    for l in lines {
+                        cx.blocks.push(escape_line_start(l));
+                    }
+                }
+            }
+            "pre" => {
+                let block = self.code_block(node, el);
+                cx.push_block(block);
+            }
+            "blockquote" => {
+                let inner = self.container(node, depth);
+                if !inner.is_empty() {
+                    let quoted = inner
+                        .join("\n\n")
+                        .lines()
+                        .map(|l| if l.is_empty() { ">".to_string() } else { format!("> {l}") })
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    cx.push_block(quoted);
+                }
+            }
+            "ul" | "ol" => {
+                let list = self.list(node, el, depth);
+                cx.push_block(list);
+            }
+            "table" => {
+                let blocks = self.table(node, depth);
+                cx.push_blocks(blocks);
+            }
+            "iframe" | "mpvoice" | "qqmusic" | "mpvideo" | "mp-common-mpaudio" | "mp-common-videosnap"
+            | "mp-common-profile" | "mp-miniprogram" | "mp-common-miniprogram" => {
+                if let Some(line) = embed_line(name, el) {
+                    cx.push_block(line);
+                } else {
+                    self.children(node, cx, depth);
+                }
+            }
+            "a" => self.link(node, el, cx, depth),
+            "code" if !has_block_descendant(node) => {
+                let mut s = String::new();
+                raw_text(node, &mut s);
+                let s = s.replace(['\n', '\u{a0}'], " ");
+                if !s.trim().is_empty() {
+                    cx.para.push_str(&escape::code_span(&s));
+                }
+            }
+            "strong" | "b" | "em" | "i" | "del" | "s" | "strike" | "span" | "font" | "u" | "sup" | "sub"
+            | "small" | "big" | "mark" | "label" | "cite" | "q" | "abbr" | "tt" | "ins" | "var"
+                if !has_block_descendant(node) =>
+            {
+                let style = style_of(el);
+                let bold = matches!(name, "strong" | "b")
+                    || style.contains("font-weight:bold")
+                    || style.contains("font-weight:700")
+                    || style.contains("font-weight:600")
+                    || style.contains("font-weight:800")
+                    || style.contains("font-weight:900");
+                let italic = matches!(name, "em" | "i") || style.contains("font-style:italic");
+                let strike = matches!(name, "del" | "s" | "strike");
+                self.styled(node, cx, depth, bold, italic, strike);
+            }
+            _ if is_block(name) => {
+                cx.flush();
+                self.children(node, cx, depth);
+                cx.flush();
+            }
+            _ => self.children(node, cx, depth),
+        }
+    }
+
+    /// The inline Markdown of a subtree, line breaks kept as `\n`.
+    fn inline(&mut self, node: NodeRef<Node>, depth: usize) -> String {
+        let mut sub = Blocks::default();
+        self.children(node, &mut sub, depth);
+        let mut s = sub.blocks.join("\n");
+        if !sub.para.is_empty() {
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            s.push_str(&sub.para);
+        }
+        s
+    }
+
+    /// The blocks of a container element, rendered on their own.
+    fn container(&mut self, node: NodeRef<Node>, depth: usize) -> Vec<String> {
+        let mut sub = Blocks::default();
+        self.children(node, &mut sub, depth);
+        sub.flush();
+        sub.blocks
+    }
+
+    fn styled(&mut self, node: NodeRef<Node>, cx: &mut Blocks, depth: usize, bold: bool, italic: bool, strike: bool) {
+        let bold = bold && self.bold == 0;
+        let italic = italic && self.italic == 0;
+        self.bold += usize::from(bold);
+        self.italic += usize::from(italic);
+        let inner = self.inline(node, depth);
+        self.bold -= usize::from(bold);
+        self.italic -= usize::from(italic);
+        let mut delim = String::new();
+        if bold {
+            delim.push_str("**");
+        }
+        if italic {
+            delim.push('*');
+        }
+        if strike {
+            delim.push_str("~~");
+        }
+        if delim.is_empty() {
+            cx.para.push_str(&inner);
+            return;
+        }
+        let close: String = delim.chars().rev().collect();
+        let mut first = true;
+        for line in inner.split('\n') {
+            if !first {
+                cx.para.push('\n');
+            }
+            // Two emphasised runs side by side are one run: `**a****b**` would render literally.
+            let merge = first && cx.para.ends_with(&close) && !line.trim().is_empty() && !line.starts_with(char::is_whitespace);
+            first = false;
+            if merge {
+                let mut wrapped = String::new();
+                wrap_emphasis(&mut wrapped, line, &delim);
+                if let Some(rest) = wrapped.strip_prefix(delim.as_str()) {
+                    cx.para.truncate(cx.para.len() - close.len());
+                    cx.para.push_str(rest);
+                    continue;
+                }
+                cx.para.push_str(&wrapped);
+                continue;
+            }
+            wrap_emphasis(&mut cx.para, line, &delim);
+        }
+    }
+
+    fn link(&mut self, node: NodeRef<Node>, el: &Element, cx: &mut Blocks, depth: usize) {
+        let href = el.attr("href").map(str::trim).unwrap_or("");
+        let usable = self.in_link == 0 && is_safe_url(href) && !href.starts_with('#');
+        if !usable || has_block_descendant(node) {
+            // Text stays, the link does not (javascript: handlers, anchors, nested links).
+            if is_block(el.name()) || has_block_descendant(node) {
+                cx.flush();
+                self.children(node, cx, depth);
+                cx.flush();
+            } else {
+                let s = self.inline(node, depth);
+                cx.para.push_str(&s);
+            }
+            return;
+        }
+        self.in_link += 1;
+        let text = self.inline(node, depth);
+        self.in_link -= 1;
+        let text = text.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+        if is_blank_markdown(&text) {
+            return;
+        }
+        cx.para.push_str(&format!("[{}]({})", text.trim(), escape_url(href)));
+    }
+
+    fn image_md(&mut self, src: &str, alt: &str) -> String {
+        let src = escape_url(src);
+        if !self.images.contains(&src) {
+            self.images.push(src.clone());
+        }
+        let alt = crate::text::fold_ws(alt);
+        let mut alt_md = String::new();
+        escape_text(&alt, &mut alt_md);
+        format!("![{alt_md}]({src})")
+    }
+
+    fn image_block(&mut self, src: &str, alt: &str, cx: &mut Blocks) {
+        let md = self.image_md(src, alt);
+        cx.push_block(md);
+    }
+
+    fn code_block(&mut self, node: NodeRef<Node>, el: &Element) -> String {
+        let lang = code_language(node, el);
+        let codes: Vec<NodeRef<Node>> = node
+            .children()
+            .filter(|c| matches!(c.value(), Node::Element(e) if e.name() == "code"))
+            .collect();
+        let mut text = String::new();
+        if codes.len() > 1 {
+            // WeChat's code-snippet: every line is a `<code>` of its own.
+            for (i, c) in codes.iter().enumerate() {
+                if i > 0 {
+                    text.push('\n');
+                }
+                let mut line = String::new();
+                raw_text(*c, &mut line);
+                text.push_str(line.trim_end_matches('\n'));
+            }
+        } else {
+            raw_text(node, &mut text);
+        }
+        let text = text.replace('\u{a0}', " ").replace("\r\n", "\n").replace('\r', "\n");
+        let text: String = text.chars().filter(|c| !crate::text::is_invisible(*c)).collect();
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        let start = lines.iter().position(|l| !l.is_empty()).unwrap_or(lines.len());
+        let end = lines.iter().rposition(|l| !l.is_empty()).map_or(start, |e| e + 1);
+        let body = lines[start..end].join("\n");
+        if body.is_empty() {
+            return String::new();
+        }
+        let fence = escape::fence_for(&body);
+        format!("{fence}{lang}\n{body}\n{fence}")
+    }
+
+    fn list(&mut self, node: NodeRef<Node>, el: &Element, depth: usize) -> String {
+        let ordered = el.name() == "ol";
+        let mut n: usize = el.attr("start").and_then(|s| s.trim().parse().ok()).unwrap_or(1);
+        let mut items = Vec::new();
+        for child in node.children() {
+            let blocks = match child.value() {
+                Node::Element(c) if is_skipped(c.name()) || is_hidden(c) => continue,
+                Node::Element(c) if c.name() == "li" => self.container(child, depth + 1),
+                Node::Element(_) => {
+                    let mut sub = Blocks::default();
+                    self.node(child, &mut sub, depth + 1);
+                    sub.flush();
+                    sub.blocks
+                }
+                Node::Text(t) if !t.trim().is_empty() => {
+                    let mut sub = Blocks::default();
+                    push_text(&mut sub.para, t);
+                    sub.flush();
+                    sub.blocks
+                }
+                _ => continue,
+            };
+            if blocks.is_empty() {
+                continue;
+            }
+            let marker = if ordered { format!("{n}. ") } else { "- ".to_string() };
+            n += 1;
+            let indent = " ".repeat(marker.len());
+            let body = blocks.join("\n\n");
+            let mut item = String::new();
+            for (i, line) in body.lines().enumerate() {
+                if i == 0 {
+                    item.push_str(&marker);
+                    item.push_str(line);
+                } else if line.is_empty() {
+                    item.push('\n');
+                } else {
+                    item.push('\n');
+                    item.push_str(&indent);
+                    item.push_str(line);
+                }
+            }
+            items.push((item, blocks.len() > 1));
+        }
+        let loose = items.iter().any(|(_, multi)| *multi);
+        let sep = if loose { "\n\n" } else { "\n" };
+        items.into_iter().map(|(i, _)| i).collect::<Vec<_>>().join(sep)
+    }
+
+    fn table(&mut self, node: NodeRef<Node>, depth: usize) -> Vec<String> {
+        let rows = table_rows(node);
+        if is_data_table(node, &rows) {
+            let mut grid: Vec<Vec<String>> = Vec::new();
+            for row in &rows {
+                let mut cells = Vec::new();
+                for cell in row {
+                    let text = self.inline(*cell, depth + 2);
+                    let text = text
+                        .split('\n')
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .replace('|', "\\|");
+                    let span = match cell.value() {
+                        Node::Element(e) => e.attr("colspan").and_then(|s| s.trim().parse::<usize>().ok()).unwrap_or(1),
+                        _ => 1,
+                    };
+                    cells.push(text);
+                    for _ in 1..span.min(64) {
+                        cells.push(String::new());
+                    }
+                }
+                grid.push(cells);
+            }
+            let width = grid.iter().map(Vec::len).max().unwrap_or(0);
+            let mut out = Vec::new();
+            for (i, row) in grid.iter().enumerate() {
+                let mut cells = row.clone();
+                cells.resize(width, String::new());
+                out.push(format!("| {} |", cells.join(" | ")));
+                if i == 0 {
+                    out.push(format!("|{}|", vec![" --- "; width].join("|")));
+                }
+            }
+            return vec![out.join("\n")];
+        }
+        // A layout table: its cells are read in order; a cell that is a card (one link, its title
+        // and maybe a picture) becomes one list item.
+        let mut blocks = Vec::new();
+        let mut cards = Vec::new();
+        for row in &rows {
+            for cell in row {
+                if let Some(card) = self.card(*cell, depth) {
+                    cards.push(card);
+                    continue;
+                }
+                if !cards.is_empty() {
+                    blocks.push(std::mem::take(&mut cards).join("\n"));
+                }
+                blocks.extend(self.container(*cell, depth + 2));
+            }
+        }
+        if !cards.is_empty() {
+            blocks.push(cards.join("\n"));
+        }
+        blocks
+    }
+
+    /// `- [title](link)` for a layout cell whose text all sits under one link target.
+    fn card(&mut self, cell: NodeRef<Node>, depth: usize) -> Option<String> {
+        let mut hrefs = Vec::new();
+        for n in cell.descendants() {
+            if let Node::Element(e) = n.value()
+                && e.name() == "a"
+                && let Some(h) = e.attr("href").filter(|h| is_safe_url(h))
+                && !hrefs.contains(&h)
+            {
+                hrefs.push(h);
+            }
+        }
+        if hrefs.len() != 1 {
+            return None;
+        }
+        let mut text = String::new();
+        raw_text(cell, &mut text);
+        let mut linked = String::new();
+        for n in cell.descendants() {
+            if let Node::Element(e) = n.value()
+                && e.name() == "a"
+            {
+                raw_text(n, &mut linked);
+            }
+        }
+        let title = crate::text::fold_ws(&text);
+        if title.is_empty() || crate::text::fold_ws(&linked) != title {
+            return None;
+        }
+        let _ = depth;
+        let mut md = String::new();
+        escape_text(&title, &mut md);
+        Some(format!("- [{md}]({})", escape_url(hrefs[0])))
+    }
+}
+
+/// Appends text with HTML's white-space folding, escaped for Markdown.
+fn push_text(para: &mut String, text: &str) {
+    let mut folded = String::with_capacity(text.len());
+    let mut space = para.ends_with(' ') || para.ends_with('\n') || para.is_empty();
+    for c in text.chars() {
+        if crate::text::is_invisible(c) {
+            continue;
+        }
+        if c == '\u{a0}' || c.is_ascii_whitespace() || c == '\u{2002}' || c == '\u{2003}' || c == '\u{2009}' {
+            if !space {
+                folded.push(' ');
+                space = true;
+            }
+        } else if c.is_control() {
+            continue;
+        } else {
+            folded.push(c);
+            space = false;
+        }
+    }
+    escape_text(&folded, para);
+}
+
+/// Writes `delim text delim`, with CJK punctuation and spaces moved outside the delimiters so
+/// that CommonMark's flanking rules let the emphasis render.
+fn wrap_emphasis(out: &mut String, line: &str, delim: &str) {
+    let trimmed = line.trim();
+    if is_blank_markdown(trimmed) {
+        out.push_str(line);
+        return;
+    }
+    if trimmed.starts_with("![") && trimmed.ends_with(')') && !trimmed[2..].contains("![") {
+        out.push_str(line);
+        return;
+    }
+    let lead_ws = &line[..line.len() - line.trim_start().len()];
+    let trail_ws = &line[line.trim_end().len()..];
+    let is_outer = |c: char| !c.is_ascii() && is_punct(c);
+    let inner_start = trimmed.len() - trimmed.trim_start_matches(is_outer).len();
+    let inner_end = trimmed.trim_end_matches(is_outer).len();
+    if inner_start >= inner_end {
+        out.push_str(line);
+        return;
+    }
+    let (head, inner, tail) = (&trimmed[..inner_start], &trimmed[inner_start..inner_end], &trimmed[inner_end..]);
+    let inner_t = inner.trim();
+    let close_delim: String = delim.chars().rev().collect();
+    out.push_str(lead_ws);
+    out.push_str(head);
+    out.push_str(delim);
+    out.push_str(inner_t);
+    out.push_str(&close_delim);
+    out.push_str(tail);
+    out.push_str(trail_ws);
+}
+
+fn is_punct(c: char) -> bool {
+    matches!(c,
+        '\u{3000}'..='\u{303f}' | '\u{ff00}'..='\u{ff0f}' | '\u{ff1a}'..='\u{ff20}' | '\u{ff3b}'..='\u{ff40}'
+        | '\u{ff5b}'..='\u{ff65}' | '\u{2010}'..='\u{2027}' | '\u{2030}'..='\u{205e}' | '·')
+}
+
+/// The real address of an image: WeChat keeps it in `data-src`, `src` holds a placeholder.
+fn image_src(el: &Element) -> Option<String> {
+    let src = ["data-src", "data-original", "src"]
+        .iter()
+        .filter_map(|a| el.attr(a))
+        .map(str::trim)
+        .find(|s| !s.is_empty() && !s.starts_with("data:"))?;
+    let src = if src.starts_with("//") { format!("https:{src}") } else { src.to_string() };
+    if !is_safe_url(&src) || is_tracking_pixel(el) {
+        return None;
+    }
+    Some(src)
+}
+
+fn is_tracking_pixel(el: &Element) -> bool {
+    let tiny = |a: &str| el.attr(a).and_then(|v| v.trim().trim_end_matches("px").parse::<f32>().ok()).is_some_and(|v| v <= 1.0);
+    tiny("width") && tiny("height") || tiny("data-w") && tiny("data-h")
+}
+
+/// `background-image: url(…)` on an element, when it is a real picture.
+fn background_image(el: &Element) -> Option<String> {
+    let style = el.attr("style")?;
+    let lower = style.to_ascii_lowercase();
+    let at = lower.find("background-image")?;
+    let rest = &style[at..];
+    let open = rest.find("url(")? + 4;
+    let close = rest[open..].find(')')? + open;
+    let url = rest[open..close].trim().trim_matches(['"', '\'']).trim();
+    let url = crate::text::decode_entities(url);
+    let url = url.trim_matches(['"', '\'']).trim();
+    let url = if url.starts_with("//") { format!("https:{url}") } else { url.to_string() };
+    (url.starts_with("http://") || url.starts_with("https://")).then_some(url)
+}
+
+/// The language of a code block: `data-lang`, or a `language-…`/`lang-…` class on the block or
+/// its `<code>`.
+fn code_language(node: NodeRef<Node>, el: &Element) -> String {
+    let mut found = el.attr("data-lang").map(str::to_string);
+    if found.is_none() {
+        for n in std::iter::once(node).chain(node.children()) {
+            if let Node::Element(e) = n.value() {
+                if let Some(l) = e.attr("data-lang") {
+                    found = Some(l.to_string());
+                    break;
+                }
+                if let Some(c) = e.classes().find_map(|c| c.strip_prefix("language-").or_else(|| c.strip_prefix("lang-"))) {
+                    found = Some(c.to_string());
+                    break;
+                }
+            }
+        }
+    }
+    found
+        .map(|l| l.trim().to_ascii_lowercase())
+        .filter(|l| !l.is_empty() && l.len() <= 24 && l.chars().all(|c| c.is_ascii_alphanumeric() || "+-#._".contains(c)))
+        .unwrap_or_default()
+}
+
+/// One line naming an embedded player or card, with its link where it has one.
+fn embed_line(name: &str, el: &Element) -> Option<String> {
+    let attr = |a: &str| el.attr(a).map(crate::text::fold_ws).filter(|v| !v.is_empty());
+    let label = |kind: &str, title: Option<String>| {
+        let mut s = String::from(kind);
+        if let Some(t) = title {
+            s.push('：');
+            escape_text(&t, &mut s);
+        }
+        s
+    };
+    let line = match name {
+        "iframe" => {
+            let src = el.attr("data-src").or(el.attr("src")).map(str::trim).filter(|s| is_safe_url(s) && !s.is_empty())?;
+            let src = if src.starts_with("//") { format!("https:{src}") } else { src.to_string() };
+            let is_video = has_class(el, "video_iframe") || src.contains("v.qq.com") || src.contains("/mp/readtemplate?t=pages/video_player");
+            let target = video_page(&src).unwrap_or(src);
+            let text = if is_video { "视频" } else { "嵌入内容" };
+            format!("[{text}]({})", escape_url(&target))
+        }
+        "mpvoice" | "mp-common-mpaudio" => {
+            let title = attr("name").or_else(|| attr("data-name")).or_else(|| attr("title"));
+            let id = attr("voice_encode_fileid").or_else(|| attr("data-voice_encode_fileid"));
+            match id {
+                Some(id) if id.chars().all(|c| c.is_ascii_alphanumeric() || "=_-".contains(c)) => format!(
+                    "[{}](https://res.wx.qq.com/voice/getvoice?mediaid={id})",
+                    label("语音", title)
+                ),
+                _ => label("语音", title),
+            }
+        }
+        "qqmusic" => {
+            let title = match (attr("musicname"), attr("singer")) {
+                (Some(m), Some(s)) => Some(format!("{m} - {s}")),
+                (m, _) => m,
+            };
+            label("音乐", title)
+        }
+        "mpvideo" | "mp-common-videosnap" => {
+            let who = attr("data-nickname");
+            let desc = attr("data-desc");
+            let title = match (who, desc) {
+                (Some(w), Some(d)) => Some(format!("{w}：{d}")),
+                (w, d) => w.or(d),
+            };
+            label("视频号", title)
+        }
+        "mp-common-profile" => label("公众号", attr("data-nickname")),
+        _ => label("小程序", attr("data-miniprogram-title").or_else(|| attr("data-title"))),
+    };
+    Some(line)
+}
+
+/// Tencent Video's player address → the watch page of the same video.
+fn video_page(src: &str) -> Option<String> {
+    if !src.contains("v.qq.com") {
+        return None;
+    }
+    let query = src.split_once('?')?.1;
+    let vid = query.split('&').find_map(|kv| kv.strip_prefix("vid="))?;
+    let vid = vid.split('#').next()?;
+    (!vid.is_empty() && vid.chars().all(|c| c.is_ascii_alphanumeric())).then(|| format!("https://v.qq.com/x/page/{vid}.html"))
+}
+
+/// Rows of a table, each a list of its cells (`td`/`th`), nested tables excluded.
+fn table_rows(table: NodeRef<Node>) -> Vec<Vec<NodeRef<Node>>> {
+    let mut rows = Vec::new();
+    let mut stack: Vec<NodeRef<Node>> = table.children().collect();
+    stack.reverse();
+    while let Some(n) = stack.pop() {
+        if let Node::Element(e) = n.value() {
+            match e.name() {
+                "tr" => {
+                    let cells: Vec<_> = n
+                        .children()
+                        .filter(|c| matches!(c.value(), Node::Element(ce) if matches!(ce.name(), "td" | "th")))
+                        .collect();
+                    if !cells.is_empty() {
+                        rows.push(cells);
+                    }
+                }
+                "thead" | "tbody" | "tfoot" => {
+                    let mut kids: Vec<_> = n.children().collect();
+                    kids.reverse();
+                    stack.extend(kids);
+                }
+                _ => {}
+            }
+        }
+    }
+    rows
+}
+
+/// A data table has rows and columns of short text; anything with pictures, nested tables,
+/// several paragraphs in a cell, or a single row or column only lays things out.
+fn is_data_table(table: NodeRef<Node>, rows: &[Vec<NodeRef<Node>>]) -> bool {
+    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+    if rows.len() < 2 || width < 2 {
+        return false;
+    }
+    for n in table.descendants().skip(1) {
+        if let Node::Element(e) = n.value()
+            && matches!(e.name(), "table" | "img" | "iframe" | "pre" | "ul" | "ol" | "blockquote" | "h1" | "h2" | "h3")
+        {
+            return false;
+        }
+    }
+    rows.iter().flatten().all(|cell| {
+        let paragraphs = cell
+            .descendants()
+            .filter(|n| matches!(n.value(), Node::Element(e) if matches!(e.name(), "p" | "section" | "div")))
+            .count();
+        paragraphs <= 3
+    })
+}
+
+#[cfg(test)]
+mod tests;

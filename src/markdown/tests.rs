@@ -1,0 +1,73 @@
+use super::convert;
+
+fn md(html: &str) -> String {
+    convert(html).markdown
+}
+
+#[test]
+fn paragraphs_and_breaks() {
+    assert_eq!(md("<p>one<br>two</p><section><p>three</p></section>"), "one\n\ntwo\n\nthree\n");
+}
+
+#[test]
+fn emphasis_keeps_cjk_punctuation_outside() {
+    assert_eq!(md("<p>看<strong>注意：</strong>这里</p>"), "看**注意**：这里\n");
+    assert_eq!(md("<p><strong></strong><b> </b>x</p>"), "x\n");
+}
+
+#[test]
+fn lazy_images_and_pixels() {
+    let out = convert(r#"<p><img src="data:image/svg+xml,x" data-src="https://mmbiz.qpic.cn/a/640?wx_fmt=png"><img src="https://t.example/p.gif" width="1" height="1"></p>"#);
+    assert_eq!(out.markdown, "![](https://mmbiz.qpic.cn/a/640?wx_fmt=png)\n");
+    assert_eq!(out.images, vec!["https://mmbiz.qpic.cn/a/640?wx_fmt=png"]);
+}
+
+#[test]
+fn code_snippet_is_one_fence() {
+    let html = r#"<section class="code-snippet__fix code-snippet__js"><ul class="code-snippet__line-index code-snippet__js"><li></li><li></li></ul><pre class="code-snippet__js" data-lang="python"><code><span class="code-snippet_outer">def f():</span></code><code><span class="code-snippet_outer">&nbsp; &nbsp; return `x` * 2</span></code></pre></section>"#;
+    assert_eq!(md(html), "```python\ndef f():\n    return `x` * 2\n```\n");
+}
+
+#[test]
+fn hidden_and_script_text_is_dropped() {
+    assert_eq!(md(r#"<p>a<span style="display: none">secret</span>b</p><script>x()</script>"#), "ab\n");
+}
+
+#[test]
+fn prose_that_looks_like_markup_is_escaped() {
+    assert_eq!(md("<p>&lt;script&gt;alert(1)&lt;/script&gt; *x* [y]</p>"), "\\<script>alert(1)\\</script> \\*x\\* \\[y\\]\n");
+    assert_eq!(md("<p># 1</p><p>1. one</p>"), "\\# 1\n\n1\\. one\n");
+}
+
+#[test]
+fn links() {
+    assert_eq!(md(r#"<p><a href="javascript:void(0)">x</a> <a href="https://a.b/c d">y</a><a href="https://e">  </a></p>"#), "x [y](https://a.b/c%20d)\n");
+}
+
+#[test]
+fn data_and_layout_tables() {
+    let data = "<table><tr><th>CVE</th><th>CVSS</th></tr><tr><td>CVE-2024-1|x</td><td>9.8</td></tr></table>";
+    assert_eq!(md(data), "| CVE | CVSS |\n| --- | --- |\n| CVE-2024-1\\|x | 9.8 |\n");
+    let layout = r#"<table><tr><td><a href="https://mp.weixin.qq.com/s/a"><img data-src="https://i/1"><p>第一篇</p></a></td><td><a href="https://mp.weixin.qq.com/s/b"><p>第二篇</p></a></td></tr></table>"#;
+    assert_eq!(md(layout), "- [第一篇](https://mp.weixin.qq.com/s/a)\n- [第二篇](https://mp.weixin.qq.com/s/b)\n");
+}
+
+#[test]
+fn lists_and_quotes() {
+    assert_eq!(md("<ul><li>a</li><li><p>b</p></li></ul><ol start=3><li>c</li></ol>"), "- a\n- b\n\n3. c\n");
+    assert_eq!(md("<blockquote><p>q1</p><p>q2</p></blockquote>"), "> q1\n>\n> q2\n");
+}
+
+#[test]
+fn embeds_are_named() {
+    let v = md(r#"<iframe class="video_iframe" data-src="https://v.qq.com/iframe/preview.html?vid=o0608305r9k&amp;width=500"></iframe>"#);
+    assert_eq!(v, "[视频](https://v.qq.com/x/page/o0608305r9k.html)\n");
+    let a = md(r#"<mpvoice name="早安" voice_encode_fileid="MjM5_OA=="></mpvoice>"#);
+    assert_eq!(a, "[语音：早安](https://res.wx.qq.com/voice/getvoice?mediaid=MjM5_OA==)\n");
+}
+
+#[test]
+fn deep_nesting_does_not_overflow() {
+    let html = format!("{}deep{}", "<span>".repeat(5000), "</span>".repeat(5000));
+    assert!(md(&html).contains("deep"));
+}

@@ -1,0 +1,156 @@
+//! Putting records on disk: the path comes from the article's identity, never from its title, and
+//! a record is written whole or not at all (a temporary file in the same folder, synced, then
+//! renamed over the old one).
+
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::record::Record;
+
+/// The output forms of `import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The FORMAT.md record.
+    Markdown,
+    /// One JSON object with every fact.
+    Json,
+}
+
+impl Format {
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Markdown => "md",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// The path of a record below the output folder, relative: `{account}/{mid}_{idx}.md`, where the
+/// account is the number `__biz` encodes; `s/{id}.md` for an article known only by its short link;
+/// `local/{hash}.md` for a saved page with no identity at all.
+pub fn relative_path(record: &Record, format: Format) -> PathBuf {
+    let a = &record.article;
+    let ext = format.extension();
+    if let Some(id) = &a.id {
+        let account = biz_number(&id.biz).unwrap_or_else(|| hex(id.biz.as_bytes()));
+        return PathBuf::from(account).join(format!("{}_{}.{ext}", id.mid, id.idx));
+    }
+    if let Some(short) = a.short_url.as_deref().and_then(|u| u.rsplit('/').next()) {
+        return PathBuf::from("s").join(format!("{short}.{ext}"));
+    }
+    let key = format!("{}\n{}\n{}", a.source, a.title, record.date);
+    PathBuf::from("local").join(format!("{:016x}.{ext}", fnv1a(key.as_bytes())))
+}
+
+/// Writes `contents` to `out/relative` atomically; returns the full path. `relative` must stay
+/// inside `out`: no parent or absolute components, and no symlinked folder on the way.
+pub fn write_atomic(out: &Path, relative: &Path, contents: &[u8]) -> Result<PathBuf> {
+    if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(Error::Write {
+            path: relative.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "path leaves the output folder"),
+        });
+    }
+    let path = out.join(relative);
+    let dir = path.parent().unwrap_or(out);
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+    // Every folder between `out` and the file must be a real folder: a symlink planted in the
+    // archive would send the write elsewhere.
+    let mut cur = out.to_path_buf();
+    for comp in relative.parent().into_iter().flat_map(Path::components) {
+        cur.push(comp);
+        let meta = std::fs::symlink_metadata(&cur).map_err(|source| Error::Write { path: cur.clone(), source })?;
+        if meta.file_type().is_symlink() {
+            return Err(Error::Write {
+                path: cur,
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "a symlink inside the output folder; refused"),
+            });
+        }
+    }
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::Write {
+            path,
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "the record path is a symlink; refused"),
+        });
+    }
+    let werr = |source| Error::Write { path: path.clone(), source };
+    let mut tmp = tempfile::Builder::new().prefix(".wxsec-").suffix(".tmp").tempfile_in(dir).map_err(werr)?;
+    tmp.write_all(contents).map_err(werr)?;
+    tmp.as_file().sync_all().map_err(werr)?;
+    tmp.persist(&path).map_err(|e| werr(e.error))?;
+    // The rename is durable once the folder is synced; where that is not possible the write stands.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(path)
+}
+
+/// The account number a `__biz` value encodes (`MzI2NTg4OTc5Nw==` → `3265889797`).
+pub fn biz_number(biz: &str) -> Option<String> {
+    let bytes = base64_decode(biz)?;
+    let s = String::from_utf8(bytes).ok()?;
+    (!s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for b in s.trim_end_matches('=').bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn biz_numbers() {
+        assert_eq!(biz_number("MzI2NTg4OTc5Nw==").as_deref(), Some("3265889797"));
+        assert_eq!(biz_number("Li4vZXRj"), None); // "../etc"
+    }
+
+    #[test]
+    fn refuses_paths_that_leave() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(write_atomic(dir.path(), Path::new("../x.md"), b"x").is_err());
+        assert!(write_atomic(dir.path(), Path::new("/etc/x.md"), b"x").is_err());
+        let p = write_atomic(dir.path(), Path::new("a/b.md"), b"x").unwrap();
+        assert_eq!(std::fs::read(p).unwrap(), b"x");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_symlinked_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("a")).unwrap();
+        assert!(write_atomic(dir.path(), Path::new("a/b.md"), b"x").is_err());
+        assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none());
+    }
+}

@@ -1,0 +1,203 @@
+//! Small text helpers shared by the stages: entity decoding, JavaScript string unescaping,
+//! white-space folding.
+
+/// Decodes HTML character references: numeric ones, and the named ones WeChat's pages and editors
+/// actually produce. An unknown name is left as written, as a browser would.
+pub fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        match decode_one(rest) {
+            Some((ch, used)) => {
+                out.push_str(&ch.as_str());
+                rest = &rest[used..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+enum Decoded {
+    Char(char),
+    Str(&'static str),
+}
+
+impl Decoded {
+    fn as_str(&self) -> String {
+        match self {
+            Decoded::Char(c) => c.to_string(),
+            Decoded::Str(s) => s.to_string(),
+        }
+    }
+}
+
+/// Decodes the reference at the start of `s` (which starts with `&`); returns it and its length.
+fn decode_one(s: &str) -> Option<(Decoded, usize)> {
+    let body = &s[1..];
+    let end = body.find(';').filter(|&e| e > 0 && e <= 32)?;
+    let name = &body[..end];
+    let used = end + 2;
+    if let Some(num) = name.strip_prefix('#') {
+        let code = if let Some(hex) = num.strip_prefix(['x', 'X']) {
+            u32::from_str_radix(hex, 16).ok()?
+        } else {
+            num.parse::<u32>().ok()?
+        };
+        let ch = char::from_u32(code).filter(|&c| c != '\0').unwrap_or('\u{FFFD}');
+        return Some((Decoded::Char(ch), used));
+    }
+    let named = match name {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        "nbsp" => "\u{a0}",
+        "ensp" => "\u{2002}",
+        "emsp" => "\u{2003}",
+        "thinsp" => "\u{2009}",
+        "yen" => "¥",
+        "copy" => "©",
+        "reg" => "®",
+        "trade" => "™",
+        "middot" => "·",
+        "hellip" => "…",
+        "mdash" => "—",
+        "ndash" => "–",
+        "lsquo" => "‘",
+        "rsquo" => "’",
+        "ldquo" => "“",
+        "rdquo" => "”",
+        "laquo" => "«",
+        "raquo" => "»",
+        "times" => "×",
+        "divide" => "÷",
+        "deg" => "°",
+        "bull" => "•",
+        "zwj" => "\u{200d}",
+        "zwnj" => "\u{200c}",
+        _ => return None,
+    };
+    Some((Decoded::Str(named), used))
+}
+
+/// Reads a JavaScript string literal at the start of `s` (quote included); returns the value and
+/// the number of bytes the literal took. `None` when `s` does not start with a whole literal.
+pub fn js_string_literal(s: &str) -> Option<(String, usize)> {
+    let quote = s.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let mut out = String::new();
+    let mut chars = s.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        match c {
+            c if c == quote => return Some((out, i + 1)),
+            '\n' => return None,
+            '\\' => {
+                let (_, e) = chars.next()?;
+                match e {
+                    'n' => out.push('\n'),
+                    'r' => out.push('\r'),
+                    't' => out.push('\t'),
+                    'b' | 'f' | 'v' => {}
+                    '0' => out.push('\0'),
+                    'x' => {
+                        let h: String = (0..2).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
+                        let code = u32::from_str_radix(&h, 16).ok()?;
+                        out.push(char::from_u32(code)?);
+                    }
+                    'u' => {
+                        let h: String = (0..4).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
+                        let code = u32::from_str_radix(&h, 16).ok()?;
+                        // A surrogate pair arrives as two escapes.
+                        if (0xD800..0xDC00).contains(&code) {
+                            let rest = &s[chars.clone().next().map(|(j, _)| j).unwrap_or(s.len())..];
+                            if let Some(low) = rest.strip_prefix("\\u").and_then(|r| r.get(..4)) {
+                                let low = u32::from_str_radix(low, 16).ok()?;
+                                for _ in 0..6 {
+                                    chars.next();
+                                }
+                                let full = 0x10000 + ((code - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3FF);
+                                out.push(char::from_u32(full).unwrap_or('\u{FFFD}'));
+                                continue;
+                            }
+                            out.push('\u{FFFD}');
+                        } else {
+                            out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
+                        }
+                    }
+                    '\n' => {}
+                    other => out.push(other),
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// Folds every run of white space (NBSP and the zero-width characters included) to one space and
+/// trims the ends: the rule for titles and account names.
+pub fn fold_ws(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if is_invisible(c) {
+            continue;
+        }
+        if c.is_whitespace() || c.is_control() {
+            space = true;
+        } else {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Zero-width and formatting characters that never carry text in an article.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{00ad}')
+}
+
+/// A value read from a page: entities decoded, white space folded; `None` when nothing is left.
+pub fn clean_value(s: &str) -> Option<String> {
+    let v = fold_ws(&decode_entities(s));
+    (!v.is_empty()).then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entities() {
+        assert_eq!(decode_entities("a&amp;b &lt;c&gt; &#39;d&#x27; &nbsp;"), "a&b <c> 'd' \u{a0}");
+        assert_eq!(decode_entities("AT&T &unknown; & x"), "AT&T &unknown; & x");
+        assert_eq!(decode_entities("&#0;"), "\u{FFFD}");
+    }
+
+    #[test]
+    fn js_literals() {
+        assert_eq!(js_string_literal(r#""a\x26amp;b" rest"#), Some(("a&amp;b".to_string(), 12)));
+        assert_eq!(js_string_literal(r"'it\'s'").unwrap().0, "it's");
+        assert_eq!(js_string_literal(r#""\u4e2d\ud83d\ude00""#).unwrap().0, "中😀");
+        assert_eq!(js_string_literal(r#""open"#), None);
+    }
+
+    #[test]
+    fn folding() {
+        assert_eq!(fold_ws("  a\n\t b\u{a0}\u{200b}c  "), "a b c");
+    }
+}
