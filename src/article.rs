@@ -38,9 +38,8 @@ impl ArticleId {
     /// Builds an id when every part has the shape WeChat gives it; anything else is not an id.
     pub fn new(biz: &str, mid: &str, idx: &str, sn: Option<&str>) -> Option<ArticleId> {
         let biz = biz.trim();
-        let biz_ok = !biz.is_empty()
-            && biz.len() <= 64
-            && biz.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
+        let biz_ok =
+            !biz.is_empty() && biz.len() <= 64 && biz.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
         let digits = |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
         let sn = sn
             .map(str::trim)
@@ -80,10 +79,7 @@ impl ArticleId {
     /// without `sn`: an address without it does not open the article.
     pub fn canonical_url(&self) -> Option<String> {
         let sn = self.sn.as_ref()?;
-        Some(format!(
-            "https://mp.weixin.qq.com/s?__biz={}&mid={}&idx={}&sn={}",
-            self.biz, self.mid, self.idx, sn
-        ))
+        Some(format!("https://mp.weixin.qq.com/s?__biz={}&mid={}&idx={}&sn={}", self.biz, self.mid, self.idx, sn))
     }
 }
 
@@ -124,11 +120,7 @@ pub struct Article {
 impl Article {
     /// The address a record carries: canonical when the id is known, else the short link.
     pub fn url(&self) -> String {
-        self.id
-            .as_ref()
-            .and_then(ArticleId::canonical_url)
-            .or_else(|| self.short_url.clone())
-            .unwrap_or_default()
+        self.id.as_ref().and_then(ArticleId::canonical_url).or_else(|| self.short_url.clone()).unwrap_or_default()
     }
 }
 

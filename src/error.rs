@@ -137,7 +137,9 @@ impl Error {
     /// One sentence saying what the user can do.
     pub fn hint(&self) -> &'static str {
         match self {
-            Error::BadTarget { .. } => "give an https://mp.weixin.qq.com/s?__biz=… or /s/… address, a saved page, or - for stdin",
+            Error::BadTarget { .. } => {
+                "give an https://mp.weixin.qq.com/s?__biz=… or /s/… address, a saved page, or - for stdin"
+            }
             Error::NotArticle { kind, .. } => kind.hint(),
             Error::Status { status: 404, .. } => "the address is wrong or the article is gone; check it in a browser",
             Error::Status { status: 429, .. } => "WeChat is rate-limiting this address; wait and run again",
@@ -146,7 +148,9 @@ impl Error {
             Error::TooLarge { .. } => "this is not a WeChat article page; check the address",
             Error::Redirect { .. } => "the address does not lead to a WeChat article; check it in a browser",
             Error::Read { .. } => "check the path and its permissions",
-            Error::Write { .. } => "check that the output folder is writable and the disk is not full; nothing partial was left behind",
+            Error::Write { .. } => {
+                "check that the output folder is writable and the disk is not full; nothing partial was left behind"
+            }
             Error::Extract { .. } => "the page template is not understood; please report it with the saved page",
         }
     }

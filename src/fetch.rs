@@ -63,7 +63,8 @@ impl Target {
 /// article forms only what identifies the article (tracking parameters dropped).
 pub fn article_address(s: &str) -> Option<Url> {
     let s = s.trim();
-    let with_scheme = if s.to_ascii_lowercase().starts_with("mp.weixin.qq.com/") { format!("https://{s}") } else { s.to_string() };
+    let with_scheme =
+        if s.to_ascii_lowercase().starts_with("mp.weixin.qq.com/") { format!("https://{s}") } else { s.to_string() };
     let url = Url::parse(&crate::text::decode_entities(&with_scheme)).ok()?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str()? != WECHAT_HOST {
         return None;
@@ -89,7 +90,8 @@ pub fn short_link(url: &str) -> Option<String> {
     let rest = rest.strip_prefix("https://").or_else(|| rest.strip_prefix("http://"))?;
     let rest = rest.strip_prefix("mp.weixin.qq.com/s/")?;
     let id = rest.split(['?', '#']).next()?;
-    let ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok =
+        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     ok.then(|| format!("https://{WECHAT_HOST}/s/{id}"))
 }
 
@@ -283,14 +285,13 @@ impl Fetcher {
             let resp = self.client.get(wire.clone()).send().await.map_err(|e| network(&shown, &e))?;
             let status = resp.status();
             if status.is_redirection() {
-                let location = resp
-                    .headers()
-                    .get(header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| Error::Redirect { url: shown.clone(), message: format!("HTTP {status} without a Location") })?;
-                let next_wire = wire
-                    .join(location)
-                    .map_err(|_| Error::Redirect { url: shown.clone(), message: format!("bad Location {location:?}") })?;
+                let location = resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+                    Error::Redirect { url: shown.clone(), message: format!("HTTP {status} without a Location") }
+                })?;
+                let next_wire = wire.join(location).map_err(|_| Error::Redirect {
+                    url: shown.clone(),
+                    message: format!("bad Location {location:?}"),
+                })?;
                 let next = self.real(&next_wire);
                 if next.host_str() != Some(WECHAT_HOST) || !matches!(next.scheme(), "http" | "https") {
                     return Err(Error::Redirect {
@@ -309,14 +310,17 @@ impl Fetcher {
                     .and_then(|v| v.trim().parse::<u64>().ok());
                 return Err(Error::Status { url: shown, status: status.as_u16(), retry_after });
             }
-            let charset = resp
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|ct| ct.to_ascii_lowercase().split("charset=").nth(1).map(|c| c.trim_matches(['"', ' ']).to_string()));
+            let charset = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|ct| {
+                ct.to_ascii_lowercase().split("charset=").nth(1).map(|c| c.trim_matches(['"', ' ']).to_string())
+            });
             let bytes = self.body(&shown, resp).await?;
             let html = decode_html(&bytes, charset.as_deref());
-            return Ok(FetchedPage { target: target.to_string(), url: Some(real.to_string()), html, fetched_at: Utc::now() });
+            return Ok(FetchedPage {
+                target: target.to_string(),
+                url: Some(real.to_string()),
+                html,
+                fetched_at: Utc::now(),
+            });
         }
         Err(Error::Redirect { url: url.to_string(), message: "more than 10 redirects".to_string() })
     }
@@ -362,7 +366,8 @@ mod tests {
 
     #[test]
     fn addresses_are_normalised() {
-        let u = article_address("http://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=2&sn=ab&chksm=x#wechat_redirect").unwrap();
+        let u =
+            article_address("http://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=2&sn=ab&chksm=x#wechat_redirect").unwrap();
         assert_eq!(u.as_str(), "https://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=2&sn=ab");
         let u = article_address("https://mp.weixin.qq.com/s/JJyPUpHLM2bGvfk5FNvTUA?scene=1").unwrap();
         assert_eq!(u.as_str(), "https://mp.weixin.qq.com/s/JJyPUpHLM2bGvfk5FNvTUA");

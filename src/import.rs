@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::extract::extract;
 use crate::fetch::{FetchConfig, FetchedPage, Fetcher, Target};
 use crate::record::Record;
@@ -40,7 +40,11 @@ pub fn write_page(page: &FetchedPage, out: &Path, format: Format) -> Result<Path
 }
 
 /// Imports every target in order; calls `report` with each outcome as it happens.
-pub async fn run(targets: &[String], opts: &ImportOptions, mut report: impl FnMut(&str, &Result<PathBuf>)) -> Result<()> {
+pub async fn run(
+    targets: &[String],
+    opts: &ImportOptions,
+    mut report: impl FnMut(&str, &Result<PathBuf>),
+) -> Result<()> {
     let fetcher = Fetcher::new(opts.fetch.clone())?;
     for target in targets {
         let outcome = match load(target, &fetcher, opts.fetch.max_body).await {
@@ -51,6 +55,3 @@ pub async fn run(targets: &[String], opts: &ImportOptions, mut report: impl FnMu
     }
     Ok(())
 }
-
-/// Shorthand kept for callers that only need the error type.
-pub type ImportError = Error;

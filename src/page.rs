@@ -56,9 +56,15 @@ impl PageKind {
     /// What a user can do about a page of this kind.
     pub fn hint(self) -> &'static str {
         match self {
-            PageKind::Verify => "WeChat wants a captcha solved for this IP: wait (hours), slow down, or use another network",
-            PageKind::Deleted | PageKind::Removed | PageKind::Gone => "the article is gone from WeChat; nothing to fetch",
-            PageKind::Expired => "temporary links expire: use the article's permanent address (__biz/mid/idx/sn or /s/…)",
+            PageKind::Verify => {
+                "WeChat wants a captcha solved for this IP: wait (hours), slow down, or use another network"
+            }
+            PageKind::Deleted | PageKind::Removed | PageKind::Gone => {
+                "the article is gone from WeChat; nothing to fetch"
+            }
+            PageKind::Expired => {
+                "temporary links expire: use the article's permanent address (__biz/mid/idx/sn or /s/…)"
+            }
             PageKind::Unavailable | PageKind::Error => "try again later, or check the address in a browser",
             PageKind::Profile => "this is an account page; give the address of one article",
             PageKind::Unknown | PageKind::Article => "check that the address or file is a WeChat article page",
@@ -105,7 +111,8 @@ fn is_article(html: &str) -> bool {
     html.contains("id=\"js_content\"")
         || html.contains("id='js_content'")
         || html.contains("id=js_content")
-        || (html.contains("cgiDataNew") && (html.contains("content_noencode") || html.contains("picture_page_info_list")))
+        || (html.contains("cgiDataNew")
+            && (html.contains("content_noencode") || html.contains("picture_page_info_list")))
 }
 
 #[cfg(test)]

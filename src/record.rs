@@ -54,7 +54,16 @@ impl Record {
             out.push_str(&value);
             out.push('\n');
         }
-        out.push_str("---\n\n# ");
+        out.push_str("---\n\n");
+        out.push_str(&self.body_markdown());
+        crate::markdown::tidy(&out)
+    }
+
+    /// The Markdown after the front matter: `# title`, the cover, the article.
+    pub fn body_markdown(&self) -> String {
+        let a = &self.article;
+        let mut out = String::with_capacity(a.body.len() + 256);
+        out.push_str("# ");
         out.push_str(&a.title);
         out.push_str("\n\n");
         if let Some(cover) = &a.cover {
@@ -67,10 +76,7 @@ impl Record {
     /// The record as one JSON object with every fact found.
     pub fn to_json(&self) -> String {
         let a = &self.article;
-        let published = a
-            .publish_time
-            .and_then(|t| china_time().timestamp_opt(t, 0).single())
-            .map(|d| d.to_rfc3339());
+        let published = a.publish_time.and_then(|t| china_time().timestamp_opt(t, 0).single()).map(|d| d.to_rfc3339());
         let json = JsonRecord {
             title: &a.title,
             url: a.url(),
@@ -91,7 +97,7 @@ impl Record {
             short_url: a.short_url.as_deref(),
             published,
             images: &a.images,
-            markdown: self.to_markdown(),
+            markdown: self.body_markdown(),
         };
         let mut s = serde_json::to_string_pretty(&json).expect("plain data serialises");
         s.push('\n');
@@ -155,7 +161,12 @@ fn plain_is_safe(s: &str) -> bool {
     if s.trim() != s || s.ends_with(':') {
         return false;
     }
-    if "-?:,[]{}#&*!|>'\"%@`=~+.".contains(first) || first.is_ascii_digit() {
+    if "-?:,[]{}#&*!|>'\"%@`~".contains(first) {
+        return false;
+    }
+    // Numbers, dates, times and `=` are all ASCII: a value that starts like one but holds other
+    // characters (`36氪`, `2024年漏洞报告`) can only read back as a string.
+    if (first.is_ascii_digit() || "+.=".contains(first)) && s.is_ascii() {
         return false;
     }
     if s.contains(": ") || s.contains(" #") || s.contains('\t') {
@@ -181,6 +192,9 @@ mod tests {
         assert_eq!(yaml_scalar("a: b"), "\"a: b\"");
         assert_eq!(yaml_scalar("yes"), "\"yes\"");
         assert_eq!(yaml_scalar("2024"), "\"2024\"");
+        assert_eq!(yaml_scalar("2024-01-01"), "\"2024-01-01\"");
+        assert_eq!(yaml_scalar(".inf"), "\".inf\"");
+        assert_eq!(yaml_scalar("36氪"), "36氪");
         assert_eq!(yaml_scalar(""), "\"\"");
         assert_eq!(yaml_scalar("a\u{2028}b"), "\"a\\Lb\"");
         assert_eq!(yaml_scalar("https://mp.weixin.qq.com/s/x"), "https://mp.weixin.qq.com/s/x");

@@ -64,7 +64,10 @@ pub fn write_atomic(out: &Path, relative: &Path, contents: &[u8]) -> Result<Path
         if meta.file_type().is_symlink() {
             return Err(Error::Write {
                 path: cur,
-                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "a symlink inside the output folder; refused"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "a symlink inside the output folder; refused",
+                ),
             });
         }
     }

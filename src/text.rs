@@ -177,6 +177,18 @@ pub fn clean_value(s: &str) -> Option<String> {
     (!v.is_empty()).then_some(v)
 }
 
+/// WeChat's image host serves the same file over HTTPS; old pages still say `http://`.
+pub fn https_image(url: &str) -> String {
+    let url = url.trim();
+    match url.strip_prefix("http://") {
+        Some(rest) if rest.starts_with("mmbiz.qpic.cn/") || rest.starts_with("mmbiz.qlogo.cn/") => {
+            format!("https://{rest}")
+        }
+        _ if url.starts_with("//") => format!("https:{url}"),
+        _ => url.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

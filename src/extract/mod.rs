@@ -63,14 +63,12 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
         .var_or_cgi("user_name", &["user_name"])
         .filter(|u| u.starts_with("gh_") && u.len() < 64 && u.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
     let author = src.var_or_cgi("author", &["author"]).and_then(|t| clean_value(&t));
-    let digest = src
-        .var_or_cgi("msg_desc", &["desc"])
-        .or_else(|| src.meta("og:description"))
-        .and_then(|t| clean_value(&t));
+    let digest =
+        src.var_or_cgi("msg_desc", &["desc"]).or_else(|| src.meta("og:description")).and_then(|t| clean_value(&t));
     let cover = src
         .var_or_cgi("msg_cdn_url", &["cdn_url"])
         .or_else(|| src.meta("og:image"))
-        .map(|u| https_image(&decode_entities(&u)))
+        .map(|u| crate::text::https_image(&decode_entities(&u)))
         .filter(|u| markdown::is_safe_url(u) && u.starts_with("http"));
     let publish_time = ["ct", "create_time", "ori_create_time"]
         .iter()
@@ -198,16 +196,6 @@ fn plausible_time(s: &str) -> Option<i64> {
     (1_343_000_000..4_102_444_800).contains(&t).then_some(t)
 }
 
-/// WeChat's image host serves the same file over HTTPS; old pages still say `http://`.
-fn https_image(url: &str) -> String {
-    let url = url.trim();
-    match url.strip_prefix("http://") {
-        Some(rest) if rest.starts_with("mmbiz.qpic.cn/") || rest.starts_with("mmbiz.qlogo.cn/") => format!("https://{rest}"),
-        _ if url.starts_with("//") => format!("https:{url}"),
-        _ => url.to_string(),
-    }
-}
-
 /// The first non-blank line of a text.
 fn first_line(text: &str) -> String {
     text.lines().find(|l| !crate::text::fold_ws(l).is_empty()).unwrap_or("").to_string()
@@ -246,7 +234,7 @@ fn picture_body(cgi: &Value) -> (String, Vec<String>) {
     let mut images = Vec::new();
     for item in cgi.list("picture_page_info_list") {
         if let Some(url) = item.str("cdn_url") {
-            let url = https_image(&decode_entities(url));
+            let url = crate::text::https_image(&decode_entities(url));
             if markdown::is_safe_url(&url) && !images.contains(&url) {
                 out.push_str(&format!("\n![]({})\n", markdown::escape_url(&url)));
                 images.push(url);
@@ -267,7 +255,9 @@ fn share_body(html: &str) -> (String, Vec<String>, Option<String>) {
         .and_then(|el| locate::attr(el.start_tag, "data-url"))
         .map(decode_entities)
         .map(|u| u.replace("%3D", "="))
-        .and_then(|u| ArticleId::from_url(&u).and_then(|id| id.canonical_url()).or_else(|| crate::fetch::short_link(&u)));
+        .and_then(|u| {
+            ArticleId::from_url(&u).and_then(|id| id.canonical_url()).or_else(|| crate::fetch::short_link(&u))
+        });
     let mut line = String::from("分享自");
     if let Some(a) = &original_author {
         line.push('：');

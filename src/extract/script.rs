@@ -266,9 +266,7 @@ impl Parser<'_> {
                     k
                 }
                 None => {
-                    let n = r
-                        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
-                        .unwrap_or(r.len());
+                    let n = r.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).unwrap_or(r.len());
                     if n == 0 {
                         // Not a key: skip the stray code.
                         self.skip_code();

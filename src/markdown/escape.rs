@@ -45,15 +45,13 @@ pub fn escape_text(s: &str, out: &mut String) {
 }
 
 fn looks_like_entity(rest: &[char]) -> bool {
-    let mut n = 0;
-    for &c in rest.iter().take(33) {
+    for (n, &c) in rest.iter().take(33).enumerate() {
         if c == ';' {
             return n > 0;
         }
         if !(c.is_ascii_alphanumeric() || c == '#') {
             return false;
         }
-        n += 1;
     }
     false
 }
@@ -64,9 +62,7 @@ pub fn escape_line_start(line: &str) -> String {
     let Some(&first) = bytes.first() else { return String::new() };
     let needs = match first {
         b'#' | b'>' => true,
-        b'-' | b'+' | b'=' => {
-            bytes.len() == 1 || bytes[1] == b' ' || bytes.iter().all(|&b| b == first || b == b' ')
-        }
+        b'-' | b'+' | b'=' => bytes.len() == 1 || bytes[1] == b' ' || bytes.iter().all(|&b| b == first || b == b' '),
         b'0'..=b'9' => {
             let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
             digits <= 9
@@ -127,7 +123,8 @@ pub fn is_safe_url(url: &str) -> bool {
 pub fn code_span(s: &str) -> String {
     let longest = longest_run(s, '`');
     let ticks = "`".repeat(longest + 1);
-    let pad = s.starts_with('`') || s.ends_with('`') || (s.starts_with(' ') && s.ends_with(' ') && !s.trim().is_empty());
+    let pad =
+        s.starts_with('`') || s.ends_with('`') || (s.starts_with(' ') && s.ends_with(' ') && !s.trim().is_empty());
     if pad { format!("{ticks} {s} {ticks}") } else { format!("{ticks}{s}{ticks}") }
 }
 

@@ -81,6 +81,12 @@ impl Blocks {
     }
 }
 
+/// Whether a block the emitter wrote is a list (prose that looks like one is escaped).
+fn is_list_block(block: &str) -> bool {
+    let digits = block.bytes().take_while(u8::is_ascii_digit).count();
+    block.starts_with("- ") || (digits > 0 && block[digits..].starts_with(". "))
+}
+
 /// A line with nothing but emphasis markers and white space says nothing.
 fn is_blank_markdown(line: &str) -> bool {
     line.chars().all(|c| c.is_whitespace() || c == '*')
@@ -239,7 +245,11 @@ impl Emitter {
             "br" => cx.para.push('\n'),
             "img" => {
                 if let Some(src) = image_src(el) {
-                    let alt = el.attr("alt").unwrap_or("");
+                    // `图片` is the alt text WeChat's editor gives every picture: it says nothing.
+                    let alt = el
+                        .attr("alt")
+                        .filter(|a| !matches!(a.trim(), "图片" | "Image" | "image" | "img"))
+                        .unwrap_or("");
                     let md = self.image_md(&src, alt);
                     cx.para.push_str(&md);
                 }
@@ -283,8 +293,21 @@ impl Emitter {
                 let blocks = self.table(node, depth);
                 cx.push_blocks(blocks);
             }
-            "iframe" | "mpvoice" | "qqmusic" | "mpvideo" | "mp-common-mpaudio" | "mp-common-videosnap"
-            | "mp-common-profile" | "mp-miniprogram" | "mp-common-miniprogram" => {
+            "mp-common-sticker" => {
+                if let Some(src) = el.attr("data-emoji_url").map(str::trim).filter(|s| s.starts_with("http")) {
+                    let md = self.image_md(src, "");
+                    cx.para.push_str(&md);
+                }
+            }
+            "iframe"
+            | "mpvoice"
+            | "qqmusic"
+            | "mpvideo"
+            | "mp-common-mpaudio"
+            | "mp-common-videosnap"
+            | "mp-common-profile"
+            | "mp-miniprogram"
+            | "mp-common-miniprogram" => {
                 if let Some(line) = embed_line(name, el) {
                     cx.push_block(line);
                 } else {
@@ -300,8 +323,8 @@ impl Emitter {
                     cx.para.push_str(&escape::code_span(&s));
                 }
             }
-            "strong" | "b" | "em" | "i" | "del" | "s" | "strike" | "span" | "font" | "u" | "sup" | "sub"
-            | "small" | "big" | "mark" | "label" | "cite" | "q" | "abbr" | "tt" | "ins" | "var"
+            "strong" | "b" | "em" | "i" | "del" | "s" | "strike" | "span" | "font" | "u" | "sup" | "sub" | "small"
+            | "big" | "mark" | "label" | "cite" | "q" | "abbr" | "tt" | "ins" | "var"
                 if !has_block_descendant(node) =>
             {
                 let style = style_of(el);
@@ -375,7 +398,8 @@ impl Emitter {
                 cx.para.push('\n');
             }
             // Two emphasised runs side by side are one run: `**a****b**` would render literally.
-            let merge = first && cx.para.ends_with(&close) && !line.trim().is_empty() && !line.starts_with(char::is_whitespace);
+            let merge =
+                first && cx.para.ends_with(&close) && !line.trim().is_empty() && !line.starts_with(char::is_whitespace);
             first = false;
             if merge {
                 let mut wrapped = String::new();
@@ -418,7 +442,7 @@ impl Emitter {
     }
 
     fn image_md(&mut self, src: &str, alt: &str) -> String {
-        let src = escape_url(src);
+        let src = escape_url(&crate::text::https_image(src));
         if !self.images.contains(&src) {
             self.images.push(src.clone());
         }
@@ -435,10 +459,8 @@ impl Emitter {
 
     fn code_block(&mut self, node: NodeRef<Node>, el: &Element) -> String {
         let lang = code_language(node, el);
-        let codes: Vec<NodeRef<Node>> = node
-            .children()
-            .filter(|c| matches!(c.value(), Node::Element(e) if e.name() == "code"))
-            .collect();
+        let codes: Vec<NodeRef<Node>> =
+            node.children().filter(|c| matches!(c.value(), Node::Element(e) if e.name() == "code")).collect();
         let mut text = String::new();
         if codes.len() > 1 {
             // WeChat's code-snippet: every line is a `<code>` of its own.
@@ -494,7 +516,17 @@ impl Emitter {
             let marker = if ordered { format!("{n}. ") } else { "- ".to_string() };
             n += 1;
             let indent = " ".repeat(marker.len());
-            let body = blocks.join("\n\n");
+            // A nested list hangs directly under its item's text; other blocks are paragraphs.
+            let mut body = String::new();
+            let mut paragraphs = 0;
+            for (i, b) in blocks.iter().enumerate() {
+                let nested = is_list_block(b);
+                if i > 0 {
+                    body.push_str(if nested { "\n" } else { "\n\n" });
+                }
+                paragraphs += usize::from(!nested);
+                body.push_str(b);
+            }
             let mut item = String::new();
             for (i, line) in body.lines().enumerate() {
                 if i == 0 {
@@ -508,7 +540,7 @@ impl Emitter {
                     item.push_str(line);
                 }
             }
-            items.push((item, blocks.len() > 1));
+            items.push((item, paragraphs > 1));
         }
         let loose = items.iter().any(|(_, multi)| *multi);
         let sep = if loose { "\n\n" } else { "\n" };
@@ -688,7 +720,9 @@ fn image_src(el: &Element) -> Option<String> {
 }
 
 fn is_tracking_pixel(el: &Element) -> bool {
-    let tiny = |a: &str| el.attr(a).and_then(|v| v.trim().trim_end_matches("px").parse::<f32>().ok()).is_some_and(|v| v <= 1.0);
+    let tiny = |a: &str| {
+        el.attr(a).and_then(|v| v.trim().trim_end_matches("px").parse::<f32>().ok()).is_some_and(|v| v <= 1.0)
+    };
     tiny("width") && tiny("height") || tiny("data-w") && tiny("data-h")
 }
 
@@ -718,7 +752,9 @@ fn code_language(node: NodeRef<Node>, el: &Element) -> String {
                     found = Some(l.to_string());
                     break;
                 }
-                if let Some(c) = e.classes().find_map(|c| c.strip_prefix("language-").or_else(|| c.strip_prefix("lang-"))) {
+                if let Some(c) =
+                    e.classes().find_map(|c| c.strip_prefix("language-").or_else(|| c.strip_prefix("lang-")))
+                {
                     found = Some(c.to_string());
                     break;
                 }
@@ -727,7 +763,9 @@ fn code_language(node: NodeRef<Node>, el: &Element) -> String {
     }
     found
         .map(|l| l.trim().to_ascii_lowercase())
-        .filter(|l| !l.is_empty() && l.len() <= 24 && l.chars().all(|c| c.is_ascii_alphanumeric() || "+-#._".contains(c)))
+        .filter(|l| {
+            !l.is_empty() && l.len() <= 24 && l.chars().all(|c| c.is_ascii_alphanumeric() || "+-#._".contains(c))
+        })
         .unwrap_or_default()
 }
 
@@ -744,9 +782,12 @@ fn embed_line(name: &str, el: &Element) -> Option<String> {
     };
     let line = match name {
         "iframe" => {
-            let src = el.attr("data-src").or(el.attr("src")).map(str::trim).filter(|s| is_safe_url(s) && !s.is_empty())?;
+            let src =
+                el.attr("data-src").or(el.attr("src")).map(str::trim).filter(|s| is_safe_url(s) && !s.is_empty())?;
             let src = if src.starts_with("//") { format!("https:{src}") } else { src.to_string() };
-            let is_video = has_class(el, "video_iframe") || src.contains("v.qq.com") || src.contains("/mp/readtemplate?t=pages/video_player");
+            let is_video = has_class(el, "video_iframe")
+                || src.contains("v.qq.com")
+                || src.contains("/mp/readtemplate?t=pages/video_player");
             let target = video_page(&src).unwrap_or(src);
             let text = if is_video { "视频" } else { "嵌入内容" };
             format!("[{text}]({})", escape_url(&target))
@@ -755,19 +796,23 @@ fn embed_line(name: &str, el: &Element) -> Option<String> {
             let title = attr("name").or_else(|| attr("data-name")).or_else(|| attr("title"));
             let id = attr("voice_encode_fileid").or_else(|| attr("data-voice_encode_fileid"));
             match id {
-                Some(id) if id.chars().all(|c| c.is_ascii_alphanumeric() || "=_-".contains(c)) => format!(
-                    "[{}](https://res.wx.qq.com/voice/getvoice?mediaid={id})",
-                    label("语音", title)
-                ),
+                Some(id) if id.chars().all(|c| c.is_ascii_alphanumeric() || "=_-".contains(c)) => {
+                    format!("[{}](https://res.wx.qq.com/voice/getvoice?mediaid={id})", label("语音", title))
+                }
                 _ => label("语音", title),
             }
         }
         "qqmusic" => {
-            let title = match (attr("musicname"), attr("singer")) {
-                (Some(m), Some(s)) => Some(format!("{m} - {s}")),
+            let name = attr("music_name").or_else(|| attr("musicname"));
+            let title = match (name, attr("singer")) {
+                (Some(m), Some(s)) => Some(crate::text::fold_ws(&crate::text::decode_entities(&format!("{m} - {s}")))),
                 (m, _) => m,
             };
-            label("音乐", title)
+            let song = attr("mid").filter(|m| m.chars().all(|c| c.is_ascii_alphanumeric()));
+            match song {
+                Some(mid) => format!("[{}](https://y.qq.com/n/ryqq/songDetail/{mid})", label("音乐", title)),
+                None => label("音乐", title),
+            }
         }
         "mpvideo" | "mp-common-videosnap" => {
             let who = attr("data-nickname");
@@ -792,7 +837,8 @@ fn video_page(src: &str) -> Option<String> {
     let query = src.split_once('?')?.1;
     let vid = query.split('&').find_map(|kv| kv.strip_prefix("vid="))?;
     let vid = vid.split('#').next()?;
-    (!vid.is_empty() && vid.chars().all(|c| c.is_ascii_alphanumeric())).then(|| format!("https://v.qq.com/x/page/{vid}.html"))
+    (!vid.is_empty() && vid.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then(|| format!("https://v.qq.com/x/page/{vid}.html"))
 }
 
 /// Rows of a table, each a list of its cells (`td`/`th`), nested tables excluded.

@@ -17,7 +17,9 @@ fn emphasis_keeps_cjk_punctuation_outside() {
 
 #[test]
 fn lazy_images_and_pixels() {
-    let out = convert(r#"<p><img src="data:image/svg+xml,x" data-src="https://mmbiz.qpic.cn/a/640?wx_fmt=png"><img src="https://t.example/p.gif" width="1" height="1"></p>"#);
+    let out = convert(
+        r#"<p><img src="data:image/svg+xml,x" data-src="https://mmbiz.qpic.cn/a/640?wx_fmt=png"><img src="https://t.example/p.gif" width="1" height="1"></p>"#,
+    );
     assert_eq!(out.markdown, "![](https://mmbiz.qpic.cn/a/640?wx_fmt=png)\n");
     assert_eq!(out.images, vec!["https://mmbiz.qpic.cn/a/640?wx_fmt=png"]);
 }
@@ -35,13 +37,19 @@ fn hidden_and_script_text_is_dropped() {
 
 #[test]
 fn prose_that_looks_like_markup_is_escaped() {
-    assert_eq!(md("<p>&lt;script&gt;alert(1)&lt;/script&gt; *x* [y]</p>"), "\\<script>alert(1)\\</script> \\*x\\* \\[y\\]\n");
+    assert_eq!(
+        md("<p>&lt;script&gt;alert(1)&lt;/script&gt; *x* [y]</p>"),
+        "\\<script>alert(1)\\</script> \\*x\\* \\[y\\]\n"
+    );
     assert_eq!(md("<p># 1</p><p>1. one</p>"), "\\# 1\n\n1\\. one\n");
 }
 
 #[test]
 fn links() {
-    assert_eq!(md(r#"<p><a href="javascript:void(0)">x</a> <a href="https://a.b/c d">y</a><a href="https://e">  </a></p>"#), "x [y](https://a.b/c%20d)\n");
+    assert_eq!(
+        md(r#"<p><a href="javascript:void(0)">x</a> <a href="https://a.b/c d">y</a><a href="https://e">  </a></p>"#),
+        "x [y](https://a.b/c%20d)\n"
+    );
 }
 
 #[test]
@@ -60,7 +68,9 @@ fn lists_and_quotes() {
 
 #[test]
 fn embeds_are_named() {
-    let v = md(r#"<iframe class="video_iframe" data-src="https://v.qq.com/iframe/preview.html?vid=o0608305r9k&amp;width=500"></iframe>"#);
+    let v = md(
+        r#"<iframe class="video_iframe" data-src="https://v.qq.com/iframe/preview.html?vid=o0608305r9k&amp;width=500"></iframe>"#,
+    );
     assert_eq!(v, "[视频](https://v.qq.com/x/page/o0608305r9k.html)\n");
     let a = md(r#"<mpvoice name="早安" voice_encode_fileid="MjM5_OA=="></mpvoice>"#);
     assert_eq!(a, "[语音：早安](https://res.wx.qq.com/voice/getvoice?mediaid=MjM5_OA==)\n");

@@ -35,7 +35,9 @@ pub fn manifest(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
             header
                 .iter()
                 .cloned()
-                .zip(l.split('\t').map(|v| v.trim_end_matches('\r').to_string()).chain(std::iter::repeat(String::new())))
+                .zip(
+                    l.split('\t').map(|v| v.trim_end_matches('\r').to_string()).chain(std::iter::repeat(String::new())),
+                )
                 .collect()
         })
         .collect()
