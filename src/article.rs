@@ -3,6 +3,10 @@
 //! Field docs say where each value comes from; `extract` fills them in order of trust.
 
 use serde::Serialize;
+use url::Url;
+
+/// The host every article address is on.
+pub const WECHAT_HOST: &str = "mp.weixin.qq.com";
 
 /// What kind of post the page carries (WeChat's `item_show_type`, and what the page shows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -122,6 +126,42 @@ impl Article {
     pub fn url(&self) -> String {
         self.id.as_ref().and_then(ArticleId::canonical_url).or_else(|| self.short_url.clone()).unwrap_or_default()
     }
+}
+
+/// Normalises an article address for requesting: `https`, the WeChat host, and for the two
+/// article forms only what identifies the article (tracking parameters dropped).
+pub fn article_address(s: &str) -> Option<Url> {
+    let s = s.trim();
+    let with_scheme =
+        if s.to_ascii_lowercase().starts_with("mp.weixin.qq.com/") { format!("https://{s}") } else { s.to_string() };
+    let url = Url::parse(&crate::text::decode_entities(&with_scheme)).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str()? != WECHAT_HOST {
+        return None;
+    }
+    if let Some(short) = short_link(url.as_str()) {
+        return Url::parse(&short).ok();
+    }
+    if let Some(id) = ArticleId::from_url(url.as_str()) {
+        if let Some(canonical) = id.canonical_url() {
+            return Url::parse(&canonical).ok();
+        }
+    }
+    // Any other page of the host (a temporary `/s?src=…&signature=…` link): requested as given.
+    let mut url = url;
+    url.set_scheme("https").ok()?;
+    url.set_fragment(None);
+    Some(url)
+}
+
+/// `https://mp.weixin.qq.com/s/ID` when `url` is a short article link.
+pub fn short_link(url: &str) -> Option<String> {
+    let rest = url.trim();
+    let rest = rest.strip_prefix("https://").or_else(|| rest.strip_prefix("http://"))?;
+    let rest = rest.strip_prefix("mp.weixin.qq.com/s/")?;
+    let id = rest.split(['?', '#']).next()?;
+    let ok =
+        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    ok.then(|| format!("https://{WECHAT_HOST}/s/{id}"))
 }
 
 #[cfg(test)]

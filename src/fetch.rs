@@ -10,11 +10,10 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
-use crate::article::ArticleId;
+use crate::article::article_address;
 use crate::error::{Error, Result};
 
-/// The host every article address is on.
-pub const WECHAT_HOST: &str = "mp.weixin.qq.com";
+pub use crate::article::WECHAT_HOST;
 
 /// A page as it arrived, decoded to text.
 #[derive(Debug, Clone)]
@@ -57,42 +56,6 @@ impl Target {
         }
         Err(Error::BadTarget { target: s.to_string() })
     }
-}
-
-/// Normalises an article address for requesting: `https`, the WeChat host, and for the two
-/// article forms only what identifies the article (tracking parameters dropped).
-pub fn article_address(s: &str) -> Option<Url> {
-    let s = s.trim();
-    let with_scheme =
-        if s.to_ascii_lowercase().starts_with("mp.weixin.qq.com/") { format!("https://{s}") } else { s.to_string() };
-    let url = Url::parse(&crate::text::decode_entities(&with_scheme)).ok()?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str()? != WECHAT_HOST {
-        return None;
-    }
-    if let Some(short) = short_link(url.as_str()) {
-        return Url::parse(&short).ok();
-    }
-    if let Some(id) = ArticleId::from_url(url.as_str()) {
-        if let Some(canonical) = id.canonical_url() {
-            return Url::parse(&canonical).ok();
-        }
-    }
-    // Any other page of the host (a temporary `/s?src=…&signature=…` link): requested as given.
-    let mut url = url;
-    url.set_scheme("https").ok()?;
-    url.set_fragment(None);
-    Some(url)
-}
-
-/// `https://mp.weixin.qq.com/s/ID` when `url` is a short article link.
-pub fn short_link(url: &str) -> Option<String> {
-    let rest = url.trim();
-    let rest = rest.strip_prefix("https://").or_else(|| rest.strip_prefix("http://"))?;
-    let rest = rest.strip_prefix("mp.weixin.qq.com/s/")?;
-    let id = rest.split(['?', '#']).next()?;
-    let ok =
-        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    ok.then(|| format!("https://{WECHAT_HOST}/s/{id}"))
 }
 
 /// Decodes a page: a BOM; else UTF-8 when the bytes are UTF-8 (a declaration that says otherwise

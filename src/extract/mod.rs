@@ -83,7 +83,7 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
         .chain(page.url.clone())
         .collect();
     let id = src.id().or_else(|| links.iter().find_map(|l| ArticleId::from_url(l)));
-    let short_url = links.iter().find_map(|l| crate::fetch::short_link(l));
+    let short_url = links.iter().find_map(|l| crate::article::short_link(l));
     let source_url = src
         .var_or_cgi("msg_source_url", &["source_url"])
         .map(|u| decode_entities(&u).trim().to_string())
@@ -256,7 +256,7 @@ fn share_body(html: &str) -> (String, Vec<String>, Option<String>) {
         .map(decode_entities)
         .map(|u| u.replace("%3D", "="))
         .and_then(|u| {
-            ArticleId::from_url(&u).and_then(|id| id.canonical_url()).or_else(|| crate::fetch::short_link(&u))
+            ArticleId::from_url(&u).and_then(|id| id.canonical_url()).or_else(|| crate::article::short_link(&u))
         });
     let mut line = String::from("分享自");
     if let Some(a) = &original_author {

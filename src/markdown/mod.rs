@@ -438,7 +438,9 @@ impl Emitter {
         if is_blank_markdown(&text) {
             return;
         }
-        cx.para.push_str(&format!("[{}]({})", text.trim(), escape_url(href)));
+        // Links to other WeChat articles lose their tracking parameters, as the record's own does.
+        let target = crate::article::article_address(href).map(String::from).unwrap_or_else(|| href.to_string());
+        cx.para.push_str(&format!("[{}]({})", text.trim(), escape_url(&target)));
     }
 
     fn image_md(&mut self, src: &str, alt: &str) -> String {
@@ -639,7 +641,8 @@ impl Emitter {
         let _ = depth;
         let mut md = String::new();
         escape_text(&title, &mut md);
-        Some(format!("- [{md}]({})", escape_url(hrefs[0])))
+        let target = crate::article::article_address(hrefs[0]).map(String::from).unwrap_or_else(|| hrefs[0].to_string());
+        Some(format!("- [{md}]({})", escape_url(&target)))
     }
 }
 
