@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode as ProcessExit;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use wxsec::ExitCode;
@@ -32,6 +33,12 @@ enum Command {
         /// Output form.
         #[arg(long, value_enum, default_value_t = OutFormat::Md)]
         format: OutFormat,
+        /// Seconds one request may take, connection included.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        timeout: u64,
+        /// Largest page accepted, in bytes after decompression (real pages are 2–4 MB).
+        #[arg(long, default_value_t = wxsec::fetch::DEFAULT_MAX_BODY)]
+        max_page_bytes: usize,
         /// Article addresses (https://mp.weixin.qq.com/s?__biz=… or /s/…), saved pages, or -.
         #[arg(required = true)]
         targets: Vec<String>,
@@ -49,13 +56,21 @@ enum OutFormat {
 fn main() -> ProcessExit {
     let cli = Cli::parse();
     match cli.command {
-        Command::Import { out, format, targets } => import_cmd(out, format, targets),
+        Command::Import { out, format, timeout, max_page_bytes, targets } => {
+            import_cmd(out, format, Duration::from_secs(timeout), max_page_bytes, targets)
+        }
     }
 }
 
-fn import_cmd(out: PathBuf, format: OutFormat, targets: Vec<String>) -> ProcessExit {
+fn import_cmd(
+    out: PathBuf,
+    format: OutFormat,
+    timeout: Duration,
+    max_body: usize,
+    targets: Vec<String>,
+) -> ProcessExit {
     let fetch = match FetchConfig::from_env() {
-        Ok(f) => f,
+        Ok(f) => FetchConfig { timeout, connect_timeout: timeout.min(f.connect_timeout), max_body, ..f },
         Err(msg) => {
             eprintln!("wxsec: {msg}");
             return ProcessExit::from(ExitCode::Usage as u8);

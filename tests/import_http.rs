@@ -247,3 +247,66 @@ fn a_bad_origin_is_a_usage_error() {
         .assert()
         .code(2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_variables_are_honoured() {
+    // The local server plays an HTTP proxy: the mirror's host name does not exist, so the page
+    // can only arrive through the proxy named in the environment.
+    let proxy = MockServer::start().await;
+    serve_long(&proxy).await;
+    let out = tempfile::tempdir().unwrap();
+    Command::cargo_bin("wxsec")
+        .unwrap()
+        .env("WXSEC_ORIGIN", "http://mirror.wxsec.invalid")
+        .env("HTTP_PROXY", proxy.uri())
+        .env("http_proxy", proxy.uri())
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .args(["import", "--out"])
+        .arg(out.path())
+        .arg(LONG)
+        .assert()
+        .success();
+    assert!(out.path().join("2398610099/2651960800_1.md").is_file());
+    let seen = proxy.received_requests().await.unwrap();
+    assert!(seen.iter().any(|r| r.url.host_str() == Some("mirror.wxsec.invalid")
+        || r.headers.get("host").is_some_and(|h| h == "mirror.wxsec.invalid")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_oversized_pages_are_refused() {
+    let server = MockServer::start().await;
+    Mock::given(path("/s/Slow01"))
+        .respond_with(html(corpus_page("article-07.html")).set_delay(std::time::Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    Mock::given(path("/s/Big01")).respond_with(html(corpus_page("article-07.html"))).mount(&server).await;
+    // 8 MB of zeros compress to a few KB: the cap counts what comes out of the decompressor.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&vec![b' '; 8 << 20]).unwrap();
+    Mock::given(path("/s/Bomb01"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/html")
+                .insert_header("content-encoding", "gzip")
+                .set_body_bytes(gz.finish().unwrap()),
+        )
+        .mount(&server)
+        .await;
+    let out = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let assert =
+        wxsec(&server, out.path()).args(["--timeout", "1", "https://mp.weixin.qq.com/s/Slow01"]).assert().code(5);
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "the timeout did not cut the request");
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("timed out") || stderr.contains("timeout"), "{stderr}");
+    for id in ["Big01", "Bomb01"] {
+        let assert = wxsec(&server, out.path())
+            .args(["--max-page-bytes", "65536", &format!("https://mp.weixin.qq.com/s/{id}")])
+            .assert()
+            .code(5);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(stderr.contains("larger than 65536 bytes"), "{id}: {stderr}");
+    }
+    assert!(files_under(out.path()).is_empty());
+}

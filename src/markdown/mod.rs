@@ -641,7 +641,8 @@ impl Emitter {
         let _ = depth;
         let mut md = String::new();
         escape_text(&title, &mut md);
-        let target = crate::article::article_address(hrefs[0]).map(String::from).unwrap_or_else(|| hrefs[0].to_string());
+        let target =
+            crate::article::article_address(hrefs[0]).map(String::from).unwrap_or_else(|| hrefs[0].to_string());
         Some(format!("- [{md}]({})", escape_url(&target)))
     }
 }
