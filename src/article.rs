@@ -115,6 +115,8 @@ pub struct Article {
     pub source_url: Option<String>,
     /// For a share post, the address of the article it shares.
     pub original_url: Option<String>,
+    /// The address of a record that is not a WeChat article (other sites, in cleaned archives).
+    pub page_url: Option<String>,
     /// The article body in Markdown (no title, no cover: `record` adds those).
     pub body: String,
     /// Every image address of the body, in order, once each.
@@ -124,7 +126,12 @@ pub struct Article {
 impl Article {
     /// The address a record carries: canonical when the id is known, else the short link.
     pub fn url(&self) -> String {
-        self.id.as_ref().and_then(ArticleId::canonical_url).or_else(|| self.short_url.clone()).unwrap_or_default()
+        self.id
+            .as_ref()
+            .and_then(ArticleId::canonical_url)
+            .or_else(|| self.short_url.clone())
+            .or_else(|| self.page_url.clone())
+            .unwrap_or_default()
     }
 }
 

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod fetch;
 pub mod import;
 pub mod markdown;
+pub mod normalise;
 pub mod page;
 pub mod record;
 pub mod store;

@@ -4,10 +4,14 @@ use std::path::PathBuf;
 use std::process::ExitCode as ProcessExit;
 use std::time::Duration;
 
+use std::io::IsTerminal;
+
 use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 use wxsec::ExitCode;
 use wxsec::fetch::FetchConfig;
 use wxsec::import::{self, ImportOptions};
+use wxsec::normalise::{self, Destination, NormaliseOptions};
 use wxsec::store::Format;
 
 /// Archive WeChat official-account security articles as clean Markdown records.
@@ -43,6 +47,26 @@ enum Command {
         #[arg(required = true)]
         targets: Vec<String>,
     },
+
+    /// Clean an existing archive into the record format: front matter repaired, chrome and
+    /// layout HTML removed; stubs and truncated records reported instead of written.
+    ///
+    /// Exit codes: 0 every file handled (stubs and truncated ones are reported, not failures);
+    /// 2 bad usage; 6 a file could not be read or written.
+    Normalise {
+        /// Write cleaned records under this folder, at the paths they had below each input.
+        #[arg(long, conflicts_with = "in_place", required_unless_present = "in_place")]
+        out: Option<PathBuf>,
+        /// Replace each file with its cleaned record (atomically); stubs are left as they are.
+        #[arg(long)]
+        in_place: bool,
+        /// Write one JSON line per stub, truncated or unreadable file: path, url, kind, reason.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Record files or folders (searched for *.md, *.markdown, *.txt).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -59,6 +83,7 @@ fn main() -> ProcessExit {
         Command::Import { out, format, timeout, max_page_bytes, targets } => {
             import_cmd(out, format, Duration::from_secs(timeout), max_page_bytes, targets)
         }
+        Command::Normalise { out, in_place: _, report, paths } => normalise_cmd(out, report, paths),
     }
 }
 
@@ -101,4 +126,55 @@ fn import_cmd(
         first_failure.get_or_insert(e.exit_code());
     }
     ProcessExit::from(first_failure.unwrap_or(ExitCode::Ok) as u8)
+}
+
+fn normalise_cmd(out: Option<PathBuf>, report: Option<PathBuf>, paths: Vec<PathBuf>) -> ProcessExit {
+    let destination = match out {
+        Some(dir) => Destination::Out(dir),
+        None => Destination::InPlace,
+    };
+    let opts = NormaliseOptions { destination, report };
+    let bar = progress_bar();
+    let result = normalise::run(
+        &paths,
+        &opts,
+        |done, total| {
+            if let Some(b) = &bar {
+                b.set_length(total as u64);
+                b.set_position(done as u64);
+            }
+        },
+        |e| {
+            let line = format!("wxsec: {e}\n  hint: {}", e.hint());
+            match &bar {
+                Some(b) => b.suspend(|| eprintln!("{line}")),
+                None => eprintln!("{line}"),
+            }
+        },
+    );
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    match result {
+        Ok(summary) => {
+            eprintln!("normalise: {summary}");
+            if summary.errors > 0 { ProcessExit::from(ExitCode::Io as u8) } else { ProcessExit::SUCCESS }
+        }
+        Err(e) => {
+            eprintln!("wxsec: {e}\n  hint: {}", e.hint());
+            ProcessExit::from(e.exit_code() as u8)
+        }
+    }
+}
+
+/// A progress bar on a terminal; nothing when stderr is a file or a pipe (cron).
+fn progress_bar() -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} eta {eta}") {
+        bar.set_style(style);
+    }
+    Some(bar)
 }

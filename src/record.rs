@@ -34,6 +34,12 @@ impl Record {
         Record { article, date, fetch_date }
     }
 
+    /// A record whose dates are already known as text (a cleaned archive): `date` must be
+    /// `YYYY-MM-DD` and `fetch_date` `YYYY-MM-DDTHH:MM:SS.ffffff`, or empty.
+    pub fn from_parts(article: Article, date: String, fetch_date: String) -> Record {
+        Record { article, date, fetch_date }
+    }
+
     /// The record in the FORMAT.md form.
     pub fn to_markdown(&self) -> String {
         let a = &self.article;

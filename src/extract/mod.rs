@@ -130,6 +130,7 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
         short_url,
         source_url,
         original_url,
+        page_url: None,
         body,
         images,
     })

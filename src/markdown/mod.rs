@@ -158,19 +158,53 @@ fn is_skipped(name: &str) -> bool {
 }
 
 /// `display:none` and friends: text a reader never sees is not the article's.
-fn is_hidden(el: &Element) -> bool {
+fn is_hidden(node: NodeRef<Node>, el: &Element) -> bool {
     if el.attr("hidden").is_some() {
         return true;
     }
     let Some(style) = el.attr("style") else { return false };
-    let compact: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-    compact.contains("display:none") || compact.contains("visibility:hidden")
+    let compact = compact_style(style);
+    if compact.contains("display:none") || compact.contains("visibility:hidden") {
+        return true;
+    }
+    // A zero font size hides text, unless a descendant sets its own size: editors zero the
+    // container's font to remove the gaps between inline blocks.
+    zero_font(&compact)
+        && !node.descendants().skip(1).any(|n| match n.value() {
+            Node::Element(e) => e.attr("style").is_some_and(|s| sets_font_size(&compact_style(s))),
+            _ => false,
+        })
+}
+
+/// Whether an inline style hides its element's text (for markup without a tree around it).
+pub fn style_hides(style: &str) -> bool {
+    let compact = compact_style(style);
+    compact.contains("display:none") || compact.contains("visibility:hidden") || zero_font(&compact)
+}
+
+fn compact_style(style: &str) -> String {
+    style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase()
+}
+
+/// The font sizes a style sets (`font-size:…` or the `font:` shorthand), as numbers.
+fn font_sizes(compact: &str) -> impl Iterator<Item = f64> + '_ {
+    compact.split(';').filter_map(|decl| {
+        let value = decl.strip_prefix("font-size:").or_else(|| decl.strip_prefix("font:"))?;
+        let num: String = value.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        num.parse::<f64>().ok()
+    })
+}
+
+fn zero_font(compact: &str) -> bool {
+    font_sizes(compact).any(|n| n == 0.0)
+}
+
+fn sets_font_size(compact: &str) -> bool {
+    font_sizes(compact).any(|n| n > 0.0)
 }
 
 fn style_of(el: &Element) -> String {
-    el.attr("style")
-        .map(|s| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase())
-        .unwrap_or_default()
+    el.attr("style").map(compact_style).unwrap_or_default()
 }
 
 fn has_class(el: &Element, prefix: &str) -> bool {
@@ -231,7 +265,7 @@ impl Emitter {
 
     fn element(&mut self, node: NodeRef<Node>, el: &Element, cx: &mut Blocks, depth: usize) {
         let name = el.name();
-        if is_skipped(name) || is_hidden(el) {
+        if is_skipped(name) || is_hidden(node, el) {
             return;
         }
         // WeChat's code-snippet line numbers: a list of empty items beside the code.
@@ -496,7 +530,7 @@ impl Emitter {
         let mut items = Vec::new();
         for child in node.children() {
             let blocks = match child.value() {
-                Node::Element(c) if is_skipped(c.name()) || is_hidden(c) => continue,
+                Node::Element(c) if is_skipped(c.name()) || is_hidden(child, c) => continue,
                 Node::Element(c) if c.name() == "li" => self.container(child, depth + 1),
                 Node::Element(_) => {
                     let mut sub = Blocks::default();
@@ -551,7 +585,9 @@ impl Emitter {
 
     fn table(&mut self, node: NodeRef<Node>, depth: usize) -> Vec<String> {
         let rows = table_rows(node);
-        if is_data_table(node, &rows) {
+        // A table inside another table's cell is part of a layout.
+        let nested = node.ancestors().any(|a| matches!(a.value(), Node::Element(e) if e.name() == "table"));
+        if !nested && is_data_table(node, &rows) {
             let mut grid: Vec<Vec<String>> = Vec::new();
             for row in &rows {
                 let mut cells = Vec::new();
@@ -609,16 +645,20 @@ impl Emitter {
         blocks
     }
 
-    /// `- [title](link)` for a layout cell whose text all sits under one link target.
+    /// `- [title](link)` for a layout cell that is a card: one link target, and either all its
+    /// text under the link or a title beside a short link such as `► 点击阅读`.
     fn card(&mut self, cell: NodeRef<Node>, depth: usize) -> Option<String> {
         let mut hrefs = Vec::new();
+        let mut linked = String::new();
         for n in cell.descendants() {
             if let Node::Element(e) = n.value()
                 && e.name() == "a"
-                && let Some(h) = e.attr("href").filter(|h| is_safe_url(h))
-                && !hrefs.contains(&h)
+                && let Some(h) = e.attr("href").filter(|h| is_safe_url(h) && !h.starts_with('#'))
             {
-                hrefs.push(h);
+                if !hrefs.contains(&h) {
+                    hrefs.push(h);
+                }
+                raw_text(n, &mut linked);
             }
         }
         if hrefs.len() != 1 {
@@ -626,16 +666,20 @@ impl Emitter {
         }
         let mut text = String::new();
         raw_text(cell, &mut text);
-        let mut linked = String::new();
-        for n in cell.descendants() {
-            if let Node::Element(e) = n.value()
-                && e.name() == "a"
-            {
-                raw_text(n, &mut linked);
-            }
-        }
-        let title = crate::text::fold_ws(&text);
-        if title.is_empty() || crate::text::fold_ws(&linked) != title {
+        let full = crate::text::fold_ws(&text);
+        let linked = crate::text::fold_ws(&linked);
+        let title = if full == linked {
+            full
+        } else if linked.chars().count() <= 8 && full.contains(&linked) {
+            // The title stands beside a short link; card numbers and bullets are decoration.
+            let rest = full.replacen(&linked, " ", 1);
+            let rest = rest.trim_matches(|c: char| c.is_whitespace() || CARD_MARKS.contains(c));
+            let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            crate::text::fold_ws(rest.trim_matches(|c: char| c.is_whitespace() || CARD_MARKS.contains(c)))
+        } else {
+            return None;
+        };
+        if title.is_empty() {
             return None;
         }
         let _ = depth;
@@ -646,6 +690,9 @@ impl Emitter {
         Some(format!("- [{md}]({})", escape_url(&target)))
     }
 }
+
+/// Bullets and arrows that decorate recommendation cards.
+const CARD_MARKS: &str = "●○•·►▶▷>»→|-—:：";
 
 /// Appends text with HTML's white-space folding, escaped for Markdown.
 fn push_text(para: &mut String, text: &str) {

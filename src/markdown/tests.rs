@@ -81,3 +81,28 @@ fn deep_nesting_does_not_overflow() {
     let html = format!("{}deep{}", "<span>".repeat(5000), "</span>".repeat(5000));
     assert!(md(&html).contains("deep"));
 }
+
+#[test]
+fn zero_font_text_is_hidden_unless_children_set_a_size() {
+    assert_eq!(md(r#"<p>补<span style="font:0px Vrs">&lt;河桥送人处&gt;</span>贴</p>"#), "补贴\n");
+    let layout = r#"<section style="font-size: 0px;"><section style="display:inline-block;font-size:16px;">看得见</section></section>"#;
+    assert_eq!(md(layout), "看得见\n");
+}
+
+#[test]
+fn recommendation_cards_with_a_short_link_become_list_items() {
+    let card = |n: &str, t: &str, u: &str| {
+        format!(
+            r#"<tr><td><section><table><tbody><tr><td rowspan="2" style="background-image: url(&#34;https://i/{n}.png&#34;);"><p><strong>{n}</strong></p></td><td><p><span>●</span><span>{t}</span></p></td></tr><tr><td><p><span>► <a href="{u}&amp;scene=21#wechat_redirect">点击阅读</a></span></p></td></tr></tbody></table></section></td></tr>"#
+        )
+    };
+    let html = format!(
+        "<p>往期推荐</p><table><tbody>{}{}</tbody></table>",
+        card("01", "第一篇：漏洞预警", "https://mp.weixin.qq.com/s?__biz=MzA=&amp;mid=1&amp;idx=1&amp;sn=aa"),
+        card("02", "第二篇", "https://mp.weixin.qq.com/s?__biz=MzA=&amp;mid=2&amp;idx=1&amp;sn=bb")
+    );
+    assert_eq!(
+        md(&html),
+        "往期推荐\n\n- [第一篇：漏洞预警](https://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=1&sn=aa)\n- [第二篇](https://mp.weixin.qq.com/s?__biz=MzA=&mid=2&idx=1&sn=bb)\n"
+    );
+}

@@ -1,0 +1,595 @@
+//! Cleaning the Markdown body of a record written by another tool: the repeated header block,
+//! the trailer of WeChat chrome, layout HTML left in the Markdown, hidden text, empty emphasis,
+//! empty and script links, NBSP runs and hard breaks. Code blocks pass through untouched.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::markdown::{self, escape_text};
+use crate::text::fold_ws;
+
+/// A cleaned body.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cleaned {
+    /// The `![cover_image](…)` address, when the record had one.
+    pub cover: Option<String>,
+    /// The article, without title heading and cover, tidied (empty when nothing is left).
+    pub body: String,
+    /// Whether a trailer of page chrome was found and cut.
+    pub trailer_cut: bool,
+}
+
+/// Lines of WeChat's page chrome, as other tools copied them below (or instead of) the article.
+const CHROME_LINES: &[&str] = &[
+    "预览时标签不可点",
+    "微信扫一扫",
+    "关注该公众号",
+    "继续滑动看下一个",
+    "轻触阅读原文",
+    "向上滑动看下一个",
+    "知道了",
+    "使用小程序",
+    "取消",
+    "允许",
+    "×",
+    "分析",
+    "视频",
+    "小程序",
+    "赞",
+    "在看",
+    "分享",
+    "留言",
+    "收藏",
+    "听过",
+    "写留言",
+    "阅读原文",
+    "微信扫一扫可打开此内容，",
+    "使用完整服务",
+    "，轻点两下取消赞",
+    "，轻点两下取消在看",
+    "轻点两下取消赞",
+    "轻点两下取消在看",
+    "![]()",
+];
+
+/// Lines that only the chrome has: where one stands and nothing after it is the article's, the
+/// trailer has begun. After one of these, short lines (account and author names) are chrome too.
+const TRAILER_MARKERS: &[&str] = &[
+    "预览时标签不可点",
+    "继续滑动看下一个",
+    "轻触阅读原文",
+    "向上滑动看下一个",
+    "微信扫一扫可打开此内容，",
+    "，轻点两下取消赞",
+    "轻点两下取消赞",
+    "，轻点两下取消在看",
+];
+
+/// A chrome line an author might also write: it starts the trailer only when everything after
+/// it is chrome proper.
+const WEAK_TRAILER_MARKERS: &[&str] = &["微信扫一扫"];
+
+static COVER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^!\[cover_image\]\((\S+?)\)\s*$").unwrap());
+static IMAGE_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^!\[[^\]]*\]\(([^)\s]*)(?:\s+[^)]*)?\)$").unwrap());
+static DATE_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}日?(\s+\d{1,2}:\d{2})?$").unwrap());
+static EMPTY_STRONG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|[^*\\])\*\*\*\*([^*]|$)").unwrap());
+static IMAGE_EMPTY_TITLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(!\[[^\]]*\]\([^)\s]+) ""\)"#).unwrap());
+static BAD_LINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(^|[^!\\])\[([^\]]*)\]\(\s*(?:(?i:javascript|vbscript|data):(?:[^()]|\([^()]*\))*)?\s*\)").unwrap()
+});
+static EMPTY_TEXT_LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|[^!\\\]])\[\]\([^)]*\)").unwrap());
+static TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^<(/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:\s+[^<>"']*(?:"[^"]*"|'[^']*')?)*)\s*(/?)>"#).unwrap()
+});
+
+/// Cleans a body. `title` is the folded title, `source` the account name.
+pub fn clean(body: &str, title: &str, source: &str) -> Cleaned {
+    let lines: Vec<&str> = body.split('\n').collect();
+    let mut at = skip_blank(&lines, 0);
+    // The title heading, with the lines a multi-line title spilled onto.
+    if lines.get(at).is_some_and(|l| l.starts_with("# ")) {
+        at += 1;
+        while lines.get(at).is_some_and(|l| !l.trim().is_empty()) {
+            at += 1;
+        }
+    }
+    at = skip_blank(&lines, at);
+    let mut cover = None;
+    if let Some(c) = lines.get(at).and_then(|l| COVER.captures(l.trim())) {
+        cover = Some(c[1].to_string());
+        at = skip_blank(&lines, at + 1);
+    }
+    at = skip_header_block(&lines, at, title, source);
+    let end = trailer_start(&lines, at, source);
+    let kept = &lines[at..end.max(at)];
+    Cleaned { cover, body: markdown::tidy(&clean_lines(kept)), trailer_cut: end < lines.len() }
+}
+
+fn skip_blank(lines: &[&str], mut at: usize) -> usize {
+    while lines.get(at).is_some_and(|l| l.trim().is_empty()) {
+        at += 1;
+    }
+    at
+}
+
+/// The block some tools repeat under the cover: `# title`, then `原创`, the author, the account
+/// and the date, each on a line of its own.
+fn skip_header_block(lines: &[&str], at: usize, title: &str, source: &str) -> usize {
+    let Some(heading) = lines.get(at).and_then(|l| l.strip_prefix("# ")) else { return at };
+    if fold_ws(heading) != title && !title.starts_with(&fold_ws(heading)) {
+        return at;
+    }
+    let mut next = skip_blank(lines, at + 1);
+    // Up to four short lines before the account line: 原创, the author, a second name.
+    let window: Vec<usize> = {
+        let mut v = Vec::new();
+        let mut i = next;
+        while v.len() < 5 && i < lines.len() {
+            if !lines[i].trim().is_empty() {
+                v.push(i);
+            }
+            i += 1;
+        }
+        v
+    };
+    let account = window.iter().position(|&i| !source.is_empty() && fold_ws(lines[i]) == source);
+    let is_short_name =
+        |l: &str| l.chars().count() <= 24 && !l.contains(['。', '，', '！', '？', '；', '!', '[', '(', '#']);
+    match account {
+        Some(k) if window[..k].iter().all(|&i| is_short_name(lines[i].trim())) => next = window[k] + 1,
+        _ => {
+            while let Some(l) = lines.get(next).map(|l| l.trim()) {
+                if matches!(l, "原创" | "转载" | "翻译") || l.is_empty() {
+                    next += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+    next = skip_blank(lines, next);
+    if lines.get(next).is_some_and(|l| DATE_LINE.is_match(l.trim())) {
+        next += 1;
+    }
+    next
+}
+
+/// Whether a line is chrome that may stand in the trailer.
+fn is_chrome(line: &str, source: &str) -> bool {
+    let l = line.trim();
+    l.is_empty()
+        || CHROME_LINES.contains(&l)
+        || l.chars().all(|c| ",，:：。.、 \u{a0}".contains(c))
+        || (!source.is_empty() && fold_ws(l) == source)
+        || l.starts_with("修改于")
+        || l.starts_with("![跳转二维码]")
+        || l.starts_with("![作者头像]")
+}
+
+/// An image's identity on WeChat's image host: its path without the size segment.
+fn image_key(line: &str) -> Option<String> {
+    let url = IMAGE_LINE.captures(line.trim())?.get(1)?.as_str().to_string();
+    let path = url.split('?').next()?;
+    let path = path.trim_start_matches("https://").trim_start_matches("http://");
+    let mut segs: Vec<&str> = path.split('/').collect();
+    if segs.len() > 2 && segs.last().is_some_and(|s| s.chars().all(|c| c.is_ascii_digit())) {
+        segs.pop();
+    }
+    Some(segs.join("/"))
+}
+
+/// Where the chrome trailer starts: the first trailer marker after which nothing is the
+/// article's, moved back over the chrome just before it (avatar, account name, punctuation).
+fn trailer_start(lines: &[&str], from: usize, source: &str) -> usize {
+    let n = lines.len();
+    let is_name = |l: &str| {
+        let l = l.trim();
+        l.chars().count() <= 40 && !l.contains(['。', '！', '？', '；', '[', '(', '#', '|'])
+    };
+    // strict[i]: every line from i on is chrome or an image; loose[i]: or a short name line.
+    let mut strict = vec![true; n + 1];
+    let mut loose = vec![true; n + 1];
+    for i in (from..n).rev() {
+        let chrome = is_chrome(lines[i], source) || image_key(lines[i]).is_some();
+        strict[i] = strict[i + 1] && chrome;
+        loose[i] = loose[i + 1] && (chrome || is_name(lines[i]));
+    }
+    let Some(mut start) = (from..n).find(|&i| {
+        let l = lines[i].trim();
+        (TRAILER_MARKERS.contains(&l) && loose[i]) || (WEAK_TRAILER_MARKERS.contains(&l) && strict[i])
+    }) else {
+        return n;
+    };
+    let trailer_images: Vec<String> = lines[start..].iter().filter_map(|l| image_key(l)).collect();
+    while start > from {
+        let prev = lines[start - 1];
+        let chrome = is_chrome(prev, source) && !prev.trim().is_empty()
+            || prev.trim().is_empty()
+            || image_key(prev).is_some_and(|k| trailer_images.contains(&k));
+        if !chrome {
+            break;
+        }
+        start -= 1;
+    }
+    start
+}
+
+/// Cleans the kept lines: fenced code verbatim, HTML blocks converted, Markdown lines repaired.
+fn clean_lines(lines: &[&str]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let trimmed = line.trim_start();
+        if let Some(fence) = fence_marker(trimmed) {
+            // A fenced block runs to its closing fence (or the end): copied as it is, NBSP made
+            // plain spaces so indentation survives.
+            out.push_str(&line.replace('\u{a0}', " "));
+            out.push('\n');
+            i += 1;
+            while i < lines.len() {
+                let l = lines[i];
+                out.push_str(&l.replace('\u{a0}', " "));
+                out.push('\n');
+                i += 1;
+                if fence_marker(l.trim_start()).is_some_and(|f| f.starts_with(&fence[..1]) && f.len() >= fence.len())
+                    && l.trim_start().trim_start_matches(fence.chars().next().unwrap()).trim().is_empty()
+                {
+                    break;
+                }
+            }
+            continue;
+        }
+        if let Some(root) = html_block_start(trimmed) {
+            let (end, chunk) = html_chunk(lines, i, &root);
+            out.push('\n');
+            out.push_str(&markdown::convert(&chunk).markdown);
+            out.push('\n');
+            i = end;
+            continue;
+        }
+        for piece in clean_markdown_line(line) {
+            out.push_str(&piece);
+            out.push('\n');
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The fence a line opens or closes (three or more backticks or tildes), if any.
+fn fence_marker(trimmed: &str) -> Option<String> {
+    let first = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let run: String = trimmed.chars().take_while(|c| *c == first).collect();
+    (run.len() >= 3).then_some(run)
+}
+
+/// Tags that start a block of HTML when a line begins with them.
+fn is_block_tag(name: &str) -> bool {
+    matches!(
+        name,
+        "table"
+            | "section"
+            | "div"
+            | "p"
+            | "ul"
+            | "ol"
+            | "blockquote"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "figure"
+            | "center"
+            | "pre"
+            | "svg"
+            | "style"
+            | "script"
+            | "iframe"
+            | "tbody"
+            | "thead"
+            | "tr"
+            | "td"
+            | "mpvoice"
+            | "qqmusic"
+            | "mpvideo"
+    ) || name.starts_with("grammarly-")
+        || name.starts_with("mp-")
+}
+
+/// Tags the inline cleaner knows; any other `<name>` in prose is text and gets escaped.
+fn is_html_tag(name: &str) -> bool {
+    is_block_tag(name)
+        || matches!(
+            name,
+            "span"
+                | "font"
+                | "strong"
+                | "b"
+                | "em"
+                | "i"
+                | "u"
+                | "a"
+                | "img"
+                | "br"
+                | "o:p"
+                | "sup"
+                | "sub"
+                | "li"
+                | "code"
+                | "small"
+                | "big"
+                | "s"
+                | "strike"
+                | "del"
+                | "ins"
+                | "label"
+                | "th"
+                | "col"
+                | "colgroup"
+                | "hr"
+                | "wbr"
+                | "nobr"
+                | "mark"
+                | "cite"
+                | "q"
+                | "abbr"
+        )
+}
+
+fn html_block_start(trimmed: &str) -> Option<String> {
+    let c = TAG.captures(trimmed)?;
+    let name = c[2].to_ascii_lowercase();
+    (c[1].is_empty() && is_block_tag(&name)).then_some(name)
+}
+
+/// The lines of an HTML block that starts at `at`: until its root element closes.
+fn html_chunk(lines: &[&str], at: usize, root: &str) -> (usize, String) {
+    let open = format!("<{root}");
+    let close = format!("</{root}");
+    let mut depth: isize = 0;
+    let mut chunk = String::new();
+    let mut i = at;
+    while i < lines.len() && i < at + 5000 {
+        let lower = lines[i].to_ascii_lowercase();
+        depth += count_tags(&lower, &open) as isize;
+        depth -= lower.matches(&close).count() as isize;
+        chunk.push_str(lines[i]);
+        chunk.push('\n');
+        i += 1;
+        if depth <= 0 {
+            break;
+        }
+    }
+    (i, chunk)
+}
+
+fn count_tags(lower: &str, open: &str) -> usize {
+    lower
+        .match_indices(open)
+        .filter(|(p, _)| {
+            lower[p + open.len()..].chars().next().is_none_or(|c| c == '>' || c == '/' || c.is_whitespace())
+        })
+        .count()
+}
+
+/// Repairs one Markdown line; a `<br>` inside it splits it in two.
+fn clean_markdown_line(line: &str) -> Vec<String> {
+    let line = line.replace("&nbsp;", "\u{a0}");
+    let line = strip_inline_html(&line);
+    let mut out = Vec::new();
+    for piece in line.split('\n') {
+        let mut s = fold_nbsp(piece);
+        // Matches overlap (`**a****b****c**`): repeat until none is left.
+        while EMPTY_STRONG.is_match(&s) {
+            s = EMPTY_STRONG.replace_all(&s, "$1$2").into_owned();
+        }
+        s = IMAGE_EMPTY_TITLE.replace_all(&s, "$1)").into_owned();
+        s = BAD_LINK.replace_all(&s, "$1$2").into_owned();
+        s = EMPTY_TEXT_LINK.replace_all(&s, "$1").into_owned();
+        s = s.replace("![]()", "");
+        if s.trim() == "**" || s.trim() == "****" {
+            s.clear();
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// Runs of NBSP (mixed with spaces) become one space; leading ones are kept as plain spaces
+/// so that list and code indentation keep their meaning.
+fn fold_nbsp(s: &str) -> String {
+    if !s.contains('\u{a0}') {
+        return s.to_string();
+    }
+    let lead = s.len() - s.trim_start_matches([' ', '\u{a0}']).len();
+    let lead_spaces = s[..lead].chars().count();
+    let mut out = " ".repeat(lead_spaces.min(3));
+    let mut in_run = false;
+    for c in s[lead..].chars() {
+        if c == '\u{a0}' || c == ' ' {
+            if !in_run {
+                out.push(' ');
+            }
+            in_run = true;
+        } else {
+            in_run = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Removes HTML tags from a Markdown line: hidden elements with their text, `<br>` as a line
+/// break, `<img>` as an image, `<a>` as a link; other known tags go, their text stays. A `<name>`
+/// that is not HTML (XML in prose, generics) is escaped so that renderers show it. Code spans
+/// and autolinks are left alone.
+fn strip_inline_html(line: &str) -> String {
+    if !line.contains('<') {
+        return line.to_string();
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    let mut hidden: Vec<String> = Vec::new();
+    let mut link: Option<(String, usize)> = None;
+    while !rest.is_empty() {
+        if rest.starts_with('`') {
+            let run = rest.chars().take_while(|c| *c == '`').count();
+            let ticks = &rest[..run];
+            if let Some(close) = rest[run..].find(ticks) {
+                let span = &rest[..run + close + run];
+                if hidden.is_empty() {
+                    out.push_str(span);
+                }
+                rest = &rest[span.len()..];
+                continue;
+            }
+        }
+        if rest.starts_with("\\<") {
+            if hidden.is_empty() {
+                out.push_str("\\<");
+            }
+            rest = &rest[2..];
+            continue;
+        }
+        if rest.starts_with('<') {
+            if let Some(c) = TAG.captures(rest) {
+                let whole = c.get(0).unwrap().as_str();
+                let closing = !c[1].is_empty();
+                let name = c[2].to_ascii_lowercase();
+                let attrs = c.get(3).map_or("", |m| m.as_str());
+                if is_html_tag(&name) {
+                    rest = &rest[whole.len()..];
+                    if !hidden.is_empty() {
+                        if closing && hidden.last() == Some(&name) {
+                            hidden.pop();
+                        } else if !closing && c[4].is_empty() && hidden.last() == Some(&name) {
+                            hidden.push(name);
+                        }
+                        continue;
+                    }
+                    if !closing && c[4].is_empty() && attrs_hide(attrs) && !matches!(name.as_str(), "br" | "img" | "hr")
+                    {
+                        hidden.push(name);
+                        continue;
+                    }
+                    match (name.as_str(), closing) {
+                        ("br", _) => out.push('\n'),
+                        ("img", false) => {
+                            if let Some(src) = attr_value(attrs, "data-src").or_else(|| attr_value(attrs, "src"))
+                                && markdown::is_safe_url(&src)
+                                && !src.starts_with("data:")
+                            {
+                                out.push_str(&format!("![]({})", markdown::escape_url(&src)));
+                            }
+                        }
+                        ("a", false) => {
+                            link = attr_value(attrs, "href")
+                                .filter(|h| markdown::is_safe_url(h) && !h.starts_with('#'))
+                                .map(|h| (h, out.len()));
+                        }
+                        ("a", true) => {
+                            if let Some((href, start)) = link.take() {
+                                let text = out[start..].trim().to_string();
+                                if !text.is_empty() {
+                                    out.truncate(start);
+                                    out.push_str(&format!("[{text}]({})", markdown::escape_url(&href)));
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+                let is_autolink =
+                    rest[1..].split(['>', ' ']).next().is_some_and(|t| t.contains(':') || t.contains('@'));
+                if hidden.is_empty() {
+                    if is_autolink {
+                        out.push('<');
+                    } else {
+                        out.push_str("\\<");
+                    }
+                }
+                rest = &rest[1..];
+                continue;
+            }
+        }
+        let ch = rest.chars().next().unwrap();
+        if hidden.is_empty() {
+            out.push(ch);
+        }
+        rest = &rest[ch.len_utf8()..];
+    }
+    out
+}
+
+/// Whether a start tag's attributes hide its content: `display:none`, `visibility:hidden`, a
+/// zero font size (the anti-copy trick of inserting invisible words).
+fn attrs_hide(attrs: &str) -> bool {
+    let Some(style) = attr_value(attrs, "style") else { return false };
+    markdown::style_hides(&style)
+}
+
+fn attr_value(attrs: &str, name: &str) -> Option<String> {
+    let start_tag = format!("<x {attrs}>");
+    crate::extract::locate::attr(&start_tag, name).map(crate::text::decode_entities)
+}
+
+/// The lines of a text as Markdown paragraphs, escaped to render as written.
+pub fn text_paragraphs(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = fold_ws(line);
+        if line.is_empty() {
+            continue;
+        }
+        let mut escaped = String::new();
+        escape_text(&line, &mut escaped);
+        out.push_str(&markdown::escape_line_start(&escaped));
+        out.push_str("\n\n");
+    }
+    markdown::tidy(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_block_and_trailer_go() {
+        let body = "\n# T\n\n![cover_image](https://c/0)\n\n# T\n\n原创\n\n作者\n\n账号\n\n正文第一段。\n\n![](https://i/1/640)\n\n预览时标签不可点\n\n![]()\n\n微信扫一扫\n关注该公众号\n\n![](http://a/avatar/0?wx_fmt=png)\n\n账号\n\n：\n，\n。\n\n视频\n小程序\n赞\n";
+        let c = clean(body, "T", "账号");
+        assert_eq!(c.cover.as_deref(), Some("https://c/0"));
+        assert_eq!(c.body, "正文第一段。\n\n![](https://i/1/640)\n");
+    }
+
+    #[test]
+    fn chrome_words_inside_prose_stay() {
+        let body = "\n# T\n\n可以微信扫一扫登入\n\n赞\n";
+        assert_eq!(clean(body, "T", "S").body, "可以微信扫一扫登入\n\n赞\n");
+    }
+
+    #[test]
+    fn inline_html_and_hidden_words() {
+        assert_eq!(
+            clean_markdown_line(r#"补<span style="font:0px Vrs">&lt;河桥&gt;</span>贴 <br/>下一行<o:p></o:p>"#),
+            vec!["补贴 ".to_string(), "下一行".to_string()]
+        );
+        assert_eq!(
+            clean_markdown_line("List<String> and `a<b>` <https://x.y>"),
+            vec!["List\\<String> and `a<b>` <https://x.y>"]
+        );
+        assert_eq!(clean_markdown_line("**** [x](javascript:void(0)) ![](u \"\") [](https://e)"), vec![" x ![](u) "]);
+    }
+
+    #[test]
+    fn html_blocks_become_markdown() {
+        let body =
+            "\n# T\n\n<table><tbody><tr><td>a</td><td>b</td></tr><tr><td>1</td><td>2</td></tr></tbody></table>\n正文";
+        assert_eq!(clean(body, "T", "S").body, "| a | b |\n| --- | --- |\n| 1 | 2 |\n\n正文\n");
+    }
+}

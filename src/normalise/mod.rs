@@ -1,0 +1,288 @@
+//! `normalise`: bringing records written by other tools to the FORMAT.md format, and telling
+//! apart the files that are not articles (stubs) or not whole (truncated) so they can be fetched
+//! again.
+
+pub mod clean;
+pub mod parse;
+mod walk;
+
+use serde::Serialize;
+
+use crate::article::{Article, ArticleId, Kind, WECHAT_HOST, article_address, short_link};
+use crate::record::Record;
+use crate::text::{decode_entities, fold_ws};
+pub use walk::{Destination, NormaliseOptions, Summary, run};
+
+/// What became of one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// A WeChat article, cleaned.
+    Clean,
+    /// A record of another site: front matter and white space repaired, body kept.
+    OtherSite,
+    /// Not an article: chrome only, or a notice page (deleted, removed, verification…).
+    Stub,
+    /// The article, cut short by the tool that wrote it.
+    Truncated,
+    /// Not a record in a format `normalise` reads, or one without a title or account.
+    Unrecognised,
+}
+
+/// The result of normalising one record's text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalised {
+    /// What the file is.
+    pub outcome: Outcome,
+    /// The record to write (clean and other-site records only).
+    pub record: Option<String>,
+    /// The article's address (canonical where the file gave one), for the report.
+    pub url: String,
+    /// The kind of stub or problem, for the report: `deleted`, `removed`, `verify`, `blocked`,
+    /// `migrated`, `cancelled`, `unavailable`, `expired`, `chrome-only`, `truncated`, …
+    pub kind: &'static str,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// The notices that replace an article, as the seed archive captured them.
+const STUB_MARKERS: &[(&str, &str)] = &[
+    ("环境异常", "verify"),
+    ("完成验证后即可继续访问", "verify"),
+    ("该内容已被发布者删除", "deleted"),
+    ("此内容因违规无法查看", "removed"),
+    ("此内容被投诉且经审核涉嫌侵权", "removed"),
+    ("此内容被投诉", "removed"),
+    ("此账号已被屏蔽", "blocked"),
+    ("此帐号已被屏蔽", "blocked"),
+    ("该公众号已迁移", "migrated"),
+    ("此账号已自主注销", "cancelled"),
+    ("此帐号已自主注销", "cancelled"),
+    ("该内容暂时无法查看", "unavailable"),
+    ("链接已过期", "expired"),
+];
+
+/// The seed archive cuts bodies near 8,000 characters and appends `...`.
+const TRUNCATED_AT: std::ops::RangeInclusive<usize> = 7_900..=8_300;
+
+/// Normalises the text of one record.
+pub fn normalise_text(text: &str) -> Normalised {
+    let Some(parsed) = parse::parse(text) else {
+        return Normalised {
+            outcome: Outcome::Unrecognised,
+            record: None,
+            url: String::new(),
+            kind: "unrecognised",
+            reason: "neither front matter nor a `# title` header line".to_string(),
+        };
+    };
+    let title_text = title_text(&parsed.title);
+    let title = fold_ws(&title_text);
+    let source = fold_ws(&decode_entities(&parsed.source));
+    let raw_url = parsed.url.trim().to_string();
+    let truncated = TRUNCATED_AT.contains(&parsed.body.chars().count()) && parsed.body.trim_end().ends_with("...");
+
+    let is_wechat = raw_url.is_empty() || url::Url::parse(&raw_url).is_ok_and(|u| u.host_str() == Some(WECHAT_HOST));
+    if !is_wechat {
+        return other_site(&parsed, &raw_url, truncated);
+    }
+    let url = article_address(&raw_url).map(String::from).unwrap_or_default();
+    let stop = |outcome, kind, reason: String| Normalised { outcome, record: None, url: url.clone(), kind, reason };
+    let cleaned = if truncated {
+        // A cut that fell inside the chrome trailer took nothing of the article.
+        let whole = parsed.body.trim_end().trim_end_matches("...");
+        let cleaned = clean::clean(whole, &title, &source);
+        if !cleaned.trailer_cut {
+            let n = parsed.body.chars().count();
+            return stop(Outcome::Truncated, "truncated", format!("body cut at {n} characters, ending in \"...\""));
+        }
+        cleaned
+    } else {
+        clean::clean(&parsed.body, &title, &source)
+    };
+    if let Some((kind, phrase)) = stub_notice(&cleaned.body, &title_text) {
+        return stop(Outcome::Stub, kind, format!("the page was WeChat's notice “{phrase}”"));
+    }
+    let mut body = cleaned.body;
+    if body.trim().is_empty() {
+        // A text post keeps its words in the title; the body is only chrome.
+        if title_text.contains('\n') {
+            body = clean::text_paragraphs(&title_text);
+        } else {
+            return stop(Outcome::Stub, "chrome-only", "the body holds only WeChat's page chrome".to_string());
+        }
+    }
+    if title.is_empty() || source.is_empty() {
+        let missing = if title.is_empty() { "title" } else { "account name" };
+        return stop(Outcome::Unrecognised, "incomplete", format!("no {missing}"));
+    }
+    let article = Article {
+        kind: Kind::Article,
+        title,
+        source,
+        account_id: None,
+        author: None,
+        digest: None,
+        cover: cleaned.cover,
+        publish_time: None,
+        id: ArticleId::from_url(&url),
+        short_url: short_link(&url),
+        source_url: None,
+        original_url: None,
+        page_url: None,
+        body,
+        images: Vec::new(),
+    };
+    let record = Record::from_parts(article, parsed.date, parsed.fetch_date);
+    let url = record.article.url();
+    Normalised {
+        outcome: Outcome::Clean,
+        record: Some(record.to_markdown()),
+        url,
+        kind: "clean",
+        reason: String::new(),
+    }
+}
+
+/// A title as meant: literal `\n` escapes are the line breaks of a text post, entities decoded.
+fn title_text(raw: &str) -> String {
+    decode_entities(&raw.replace("\\\\n", "\n").replace("\\n", "\n"))
+}
+
+/// The notice a stub shows, when the body is one: a notice line, nothing of the article's own
+/// before it (a text post may repeat its title), and little after it.
+fn stub_notice(body: &str, title_text: &str) -> Option<(&'static str, &'static str)> {
+    let title_folded = fold_ws(title_text);
+    let lines: Vec<&str> = body.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let l = line.trim_start_matches('#').trim();
+        let Some(&(phrase, kind)) = STUB_MARKERS.iter().find(|(p, _)| l.starts_with(p)) else { continue };
+        let before_is_title = lines[..i].iter().all(|b| {
+            let f = fold_ws(b);
+            f.is_empty() || title_folded.contains(&f)
+        });
+        let after: usize = lines[i + 1..].iter().map(|l| l.chars().count()).sum();
+        if before_is_title && after < 400 {
+            return Some((kind, phrase));
+        }
+        return None;
+    }
+    None
+}
+
+/// A record of another site: its body stays, its front matter and white space are repaired.
+fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool) -> Normalised {
+    let title = fold_ws(&decode_entities(&strip_tags(&parsed.title)));
+    let source = fold_ws(&decode_entities(&strip_tags(&parsed.source)));
+    let mut body = parsed.body.as_str().trim_start_matches('\n');
+    // The other tool's own `# title` line: the record writer puts the title back.
+    if let Some(first) = body.lines().next()
+        && let Some(h) = first.strip_prefix("# ")
+        && (fold_ws(h) == title || fold_ws(h) == fold_ws(&parsed.title))
+    {
+        body = &body[first.len()..];
+    }
+    let article = Article {
+        kind: Kind::Article,
+        title,
+        source,
+        account_id: None,
+        author: None,
+        digest: None,
+        cover: None,
+        publish_time: None,
+        id: None,
+        short_url: None,
+        source_url: None,
+        original_url: None,
+        page_url: Some(url.to_string()),
+        body: crate::markdown::tidy(body),
+        images: Vec::new(),
+    };
+    let record = Record::from_parts(article, parsed.date.clone(), parsed.fetch_date.clone());
+    let reason = if truncated {
+        format!("another site's record; its body was cut at {} characters", parsed.body.chars().count())
+    } else {
+        String::new()
+    };
+    Normalised {
+        outcome: Outcome::OtherSite,
+        record: Some(record.to_markdown()),
+        url: url.to_string(),
+        kind: "other-site",
+        reason,
+    }
+}
+
+/// Text with HTML tags removed (titles that feeds delivered as HTML).
+fn strip_tags(s: &str) -> String {
+    if !s.contains('<') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let after = &rest[lt + 1..];
+        let is_tag = after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/');
+        match (is_tag, after.find('>')) {
+            (true, Some(gt)) => {
+                let name =
+                    after.trim_start_matches('/').split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
+                if matches!(name.to_ascii_lowercase().as_str(), "br" | "p" | "div") {
+                    out.push(' ');
+                }
+                rest = &after[gt + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stubs_are_named() {
+        let n = normalise_text(
+            "---\ntitle: T\nurl: https://mp.weixin.qq.com/s/abc\nsource: S\ndate: 2024-01-01\nfetch_date: 2025-01-01T00:00:00.000000\n---\n\n# T\n\n## 环境异常\n\n当前环境异常，完成验证后即可继续访问。\n\n去验证\n\n视频\n小程序\n赞\n，轻点两下取消赞\n",
+        );
+        assert_eq!((n.outcome, n.kind), (Outcome::Stub, "verify"));
+        assert!(n.record.is_none());
+    }
+
+    #[test]
+    fn text_posts_keep_their_words() {
+        let n = normalise_text(
+            "---\ntitle: 第一行\n第二行\nurl: https://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=1&sn=ab&chksm=1\nsource: S\ndate: 2024-01-01\nfetch_date: 2025-01-01T00:00:00.123\n---\n\n# 第一行\n第二行\n\n：\n，\n视频\n小程序\n赞\n，轻点两下取消赞\n",
+        );
+        assert_eq!(n.outcome, Outcome::Clean);
+        let rec = n.record.unwrap();
+        assert!(
+            rec.starts_with(
+                "---\ntitle: 第一行 第二行\nurl: https://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=1&sn=ab\n"
+            ),
+            "{rec}"
+        );
+        assert!(rec.ends_with("# 第一行 第二行\n\n第一行\n\n第二行\n"), "{rec}");
+        assert_eq!(normalise_text(&rec).record.unwrap(), rec);
+    }
+
+    #[test]
+    fn other_sites_keep_their_body() {
+        let n = normalise_text(
+            "---\r\ntitle: <b>A</b> &amp; B\r\nurl: https://example.com/a\r\nsource: Feed\r\ndate: 2023-04-03\r\nfetch_date: 2025-10-04T11:29:11.543847\r\n---\r\n\r\n# <b>A</b> &amp; B\r\n\r\nbody <span>x</span>  \r\n",
+        );
+        assert_eq!(n.outcome, Outcome::OtherSite);
+        assert_eq!(
+            n.record.unwrap(),
+            "---\ntitle: A & B\nurl: https://example.com/a\nsource: Feed\ndate: 2023-04-03\nfetch_date: 2025-10-04T11:29:11.543847\n---\n\n# A & B\n\nbody <span>x</span>\n"
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! Reading the two formats other archivers write: the front-matter format (fixed key lines that
+//! are not valid YAML) and the header-line format (`# title`, `account   YYYY-MM-DD HH:MM`).
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// What a dirty record says about itself, before cleaning.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    /// The title as written (may hold line breaks or literal `\n`).
+    pub title: String,
+    /// The address as written.
+    pub url: String,
+    /// The account (or feed) name.
+    pub source: String,
+    /// `YYYY-MM-DD`, or empty.
+    pub date: String,
+    /// `YYYY-MM-DDTHH:MM:SS.ffffff`, or empty.
+    pub fetch_date: String,
+    /// The Markdown after the front matter or header lines.
+    pub body: String,
+    /// Which format the file was in.
+    pub format: Format,
+}
+
+/// The record formats `normalise` reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// `---` front matter with `title/url/source/date/fetch_date` key lines.
+    #[default]
+    FrontMatter,
+    /// `# title` then `account   YYYY-MM-DD HH:MM` (and since 2026 a `原创 author` line).
+    HeaderLines,
+}
+
+const KEYS: [&str; 5] = ["title", "url", "source", "date", "fetch_date"];
+
+static DATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{4}-\d{2}-\d{2}$").unwrap());
+static FETCH_DATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$").unwrap());
+static ACCOUNT_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(.*?)\s{2,}(\d{4}-\d{2}-\d{2}) \d{2}:\d{2}\s*$").unwrap());
+static SOURCE_LINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*[-*]?\s*(?:原文链接|原文地址|URL Source|原始链接)\s*[:：]\s*(https?://\S+)\s*$").unwrap()
+});
+
+/// Reads a dirty record. `None` when the text is in neither format.
+pub fn parse(text: &str) -> Option<Parsed> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    if let Some(rest) = text.strip_prefix("---\n") {
+        return front_matter(rest);
+    }
+    header_lines(&text)
+}
+
+fn front_matter(rest: &str) -> Option<Parsed> {
+    let end = rest.find("\n---\n").map(|e| (e + 1, e + 5)).or_else(|| {
+        // A file that ends right after its front matter.
+        rest.strip_suffix("\n---")
+            .map(|r| (r.len() + 1, rest.len()))
+            .or_else(|| rest.strip_suffix("\n---\n").map(|r| (r.len() + 1, rest.len())))
+    })?;
+    let head = &rest[..end.0];
+    let body = &rest[end.1.min(rest.len())..];
+    // Key lines start at column 0 with a known key; a line that does not continues the value
+    // before it (multi-line titles are common in the seed archive).
+    let mut values: Vec<(usize, String)> = Vec::new();
+    for line in head.lines() {
+        let key = KEYS.iter().position(|k| line.strip_prefix(k).is_some_and(|r| r.starts_with(':')));
+        let next_expected = values.len();
+        match key {
+            Some(k) if k == next_expected || (k > next_expected && values.iter().all(|(v, _)| *v < k)) => {
+                let v = line[KEYS[k].len() + 1..].trim_start();
+                values.push((k, v.to_string()));
+            }
+            _ => match values.last_mut() {
+                Some((_, v)) => {
+                    v.push('\n');
+                    v.push_str(line);
+                }
+                None => return None,
+            },
+        }
+    }
+    let get = |k: usize| values.iter().find(|(i, _)| *i == k).map(|(_, v)| scalar(v)).unwrap_or_default();
+    let date = get(3);
+    let fetch_date = get(4);
+    Some(Parsed {
+        title: get(0),
+        url: get(1),
+        source: get(2),
+        date: if DATE.is_match(date.trim()) { date.trim().to_string() } else { String::new() },
+        fetch_date: normal_fetch_date(fetch_date.trim()),
+        body: body.to_string(),
+        format: Format::FrontMatter,
+    })
+}
+
+/// `fetch_date` with exactly six fraction digits, or empty when it is not a timestamp.
+fn normal_fetch_date(s: &str) -> String {
+    if !FETCH_DATE.is_match(s) {
+        return String::new();
+    }
+    let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
+    format!("{secs}.{frac:0<6}")
+}
+
+/// A value as written: a double-quoted YAML/JSON string or a single-quoted YAML one is unquoted;
+/// anything else is the text itself (the seed archive never quoted).
+fn scalar(raw: &str) -> String {
+    let v = raw.trim();
+    if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') && !v.contains('\n') {
+        let json = v.replace("\\N", "\\u0085").replace("\\L", "\\u2028").replace("\\P", "\\u2029");
+        if let Ok(s) = serde_json::from_str::<String>(&json) {
+            return s;
+        }
+    }
+    if v.len() >= 2 && v.starts_with('\'') && v.ends_with('\'') && !v.contains('\n') {
+        let inner = &v[1..v.len() - 1];
+        if !inner.replace("''", "").contains('\'') {
+            return inner.replace("''", "'");
+        }
+    }
+    v.to_string()
+}
+
+fn header_lines(text: &str) -> Option<Parsed> {
+    let mut lines = text.split('\n').enumerate().skip_while(|(_, l)| l.trim().is_empty());
+    let (title_at, title_line) = lines.next()?;
+    let title = title_line.trim_start().strip_prefix('#')?.trim().to_string();
+    if title.is_empty() {
+        return None;
+    }
+    let all: Vec<&str> = text.split('\n').collect();
+    let mut source = String::new();
+    let mut date = String::new();
+    let mut body_from = title_at + 1;
+    // The account line comes within the next three lines (after an optional `原创 author` line).
+    for (i, line) in all.iter().enumerate().skip(title_at + 1).take(3) {
+        if let Some(c) = ACCOUNT_LINE.captures(line) {
+            let left = c.get(1).map_or("", |m| m.as_str()).trim();
+            source = split_wide(left).last().map(|s| s.to_string()).unwrap_or_default();
+            date = c[2].to_string();
+            body_from = i + 1;
+            break;
+        }
+    }
+    let body = all[body_from.min(all.len())..].join("\n");
+    // Some exports name the page they came from near the top.
+    let url = all
+        .iter()
+        .skip(body_from)
+        .take(12)
+        .find_map(|l| SOURCE_LINK.captures(l).map(|c| c[1].to_string()))
+        .unwrap_or_default();
+    Some(Parsed { title, url, source, date, fetch_date: String::new(), body, format: Format::HeaderLines })
+}
+
+/// Splits on runs of two or more spaces (the header line's column separator).
+fn split_wide(s: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = s.trim();
+    while let Some(at) = rest.find("  ") {
+        parts.push(rest[..at].trim());
+        rest = rest[at..].trim_start();
+    }
+    if !rest.is_empty() {
+        parts.push(rest);
+    }
+    parts.into_iter().filter(|p| !p.is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn front_matter_with_a_multi_line_title() {
+        let p = parse("---\ntitle: a: b\nsecond #line\nurl: https://x\nsource: S\ndate: 2024-01-02\nfetch_date: 2025-10-04T04:36:04.68\n---\n\n# a\n").unwrap();
+        assert_eq!(p.title, "a: b\nsecond #line");
+        assert_eq!(p.url, "https://x");
+        assert_eq!(p.source, "S");
+        assert_eq!(p.date, "2024-01-02");
+        assert_eq!(p.fetch_date, "2025-10-04T04:36:04.680000");
+        assert_eq!(p.body, "\n# a\n");
+    }
+
+    #[test]
+    fn quoted_values_are_unquoted() {
+        let p =
+            parse("---\ntitle: \"a: \\\"b\\\"\"\nurl: 'it''s'\nsource: \"yes\"\ndate: \"\"\nfetch_date: \"\"\n---\n")
+                .unwrap();
+        assert_eq!(p.title, "a: \"b\"");
+        assert_eq!(p.url, "it's");
+        assert_eq!(p.source, "yes");
+        assert_eq!(p.date, "");
+    }
+
+    #[test]
+    fn header_lines_in_both_shapes() {
+        let p = parse("#  标题  \n 360数字安全   2026-01-30 03:03  \n  \n正文").unwrap();
+        assert_eq!((p.title.as_str(), p.source.as_str(), p.date.as_str()), ("标题", "360数字安全", "2026-01-30"));
+        assert_eq!(p.body, "  \n正文");
+        let p = parse(
+            "#  T  \n原创 升斗安全XiuXiu\n                    升斗安全XiuXiu  升斗安全   2026-01-18 11:16  \n正文",
+        )
+        .unwrap();
+        assert_eq!((p.source.as_str(), p.date.as_str()), ("升斗安全", "2026-01-18"));
+        assert_eq!(p.body, "正文");
+        assert!(parse("no title here").is_none());
+    }
+}

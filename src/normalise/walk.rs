@@ -1,0 +1,225 @@
+//! The files side of `normalise`: walking the inputs, writing each record whole (mirrored under
+//! `--out` or replaced in place), the JSON Lines report and the counts. One file is held in
+//! memory at a time.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{Outcome, normalise_text};
+use crate::error::{Error, Result};
+use crate::store;
+
+/// Where cleaned records go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// Mirrored under this folder, at the same relative paths.
+    Out(PathBuf),
+    /// Over the input files themselves.
+    InPlace,
+}
+
+/// Settings of one `normalise` run.
+#[derive(Debug, Clone)]
+pub struct NormaliseOptions {
+    /// Where records go.
+    pub destination: Destination,
+    /// The JSON Lines report of stubs, truncated and unreadable files.
+    pub report: Option<PathBuf>,
+}
+
+/// Counts of a run, one outcome per file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Files read.
+    pub read: usize,
+    /// Clean records written (new or changed).
+    pub written: usize,
+    /// Clean records already as they should be (not rewritten).
+    pub unchanged: usize,
+    /// Stubs (reported, not written).
+    pub stubs: usize,
+    /// Truncated records (reported, not written).
+    pub truncated: usize,
+    /// Records of other sites (repaired and kept).
+    pub other_sites: usize,
+    /// Files in no known record format.
+    pub unrecognised: usize,
+    /// Files that could not be read or written.
+    pub errors: usize,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} read, {} written, {} unchanged, {} stubs, {} truncated, {} other sites, {} unrecognised, {} errors",
+            self.read,
+            self.written,
+            self.unchanged,
+            self.stubs,
+            self.truncated,
+            self.other_sites,
+            self.unrecognised,
+            self.errors
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct ReportLine<'a> {
+    path: &'a str,
+    url: &'a str,
+    kind: &'a str,
+    reason: &'a str,
+}
+
+/// The files below the inputs, each with the path it keeps relative to its input.
+pub fn inputs(paths: &[PathBuf], skip: Option<&Path>) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let mut files = Vec::new();
+    for input in paths {
+        let meta = std::fs::metadata(input).map_err(|source| Error::Read { path: input.clone(), source })?;
+        if meta.is_file() {
+            let name = input.file_name().map(PathBuf::from).unwrap_or_else(|| input.clone());
+            files.push((input.clone(), name));
+            continue;
+        }
+        let mut stack = vec![input.clone()];
+        while let Some(dir) = stack.pop() {
+            if skip.is_some_and(|s| same_place(&dir, s)) {
+                continue;
+            }
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|source| Error::Read { path: dir.clone(), source })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            entries.sort();
+            for path in entries.into_iter().rev() {
+                let hidden = path.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.'));
+                let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+                if hidden || meta.file_type().is_symlink() {
+                    continue;
+                }
+                if meta.is_dir() {
+                    stack.push(path);
+                } else if is_record_file(&path) {
+                    let rel = path.strip_prefix(input).map(Path::to_path_buf).unwrap_or_else(|_| path.clone());
+                    files.push((path, rel));
+                }
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn is_record_file(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "md" | "markdown" | "txt"))
+}
+
+fn same_place(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The largest record file read; the seed archive's largest is about 300 KB.
+const MAX_RECORD_BYTES: u64 = 64 << 20;
+
+/// Normalises every file; calls `progress` after each one and `warn` with each failure.
+pub fn run(
+    paths: &[PathBuf],
+    opts: &NormaliseOptions,
+    mut progress: impl FnMut(usize, usize),
+    mut warn: impl FnMut(&Error),
+) -> Result<Summary> {
+    let skip = match &opts.destination {
+        Destination::Out(dir) => Some(dir.as_path()),
+        Destination::InPlace => None,
+    };
+    let files = inputs(paths, skip)?;
+    let mut report = match &opts.report {
+        Some(p) => Some(BufWriter::new(File::create(p).map_err(|source| Error::Write { path: p.clone(), source })?)),
+        None => None,
+    };
+    let mut summary = Summary::default();
+    let total = files.len();
+    for (i, (path, rel)) in files.iter().enumerate() {
+        summary.read += 1;
+        let line = match one_file(path, rel, &opts.destination) {
+            Ok((outcome, n)) => {
+                match outcome {
+                    FileOutcome::Written => summary.written += 1,
+                    FileOutcome::Unchanged => summary.unchanged += 1,
+                    FileOutcome::Other => summary.other_sites += 1,
+                    FileOutcome::Reported(Outcome::Stub) => summary.stubs += 1,
+                    FileOutcome::Reported(Outcome::Truncated) => summary.truncated += 1,
+                    FileOutcome::Reported(_) => summary.unrecognised += 1,
+                }
+                (!n.reason.is_empty() || n.record.is_none()).then(|| (n.url, n.kind.to_string(), n.reason))
+            }
+            Err(e) => {
+                summary.errors += 1;
+                warn(&e);
+                Some((String::new(), "error".to_string(), e.to_string()))
+            }
+        };
+        if let (Some(w), Some((url, kind, reason))) = (report.as_mut(), line) {
+            let shown = path.display().to_string();
+            let json = serde_json::to_string(&ReportLine { path: &shown, url: &url, kind: &kind, reason: &reason })
+                .expect("plain data serialises");
+            writeln!(w, "{json}")
+                .map_err(|source| Error::Write { path: opts.report.clone().unwrap_or_default(), source })?;
+        }
+        progress(i + 1, total);
+    }
+    if let Some(mut w) = report {
+        w.flush().map_err(|source| Error::Write { path: opts.report.clone().unwrap_or_default(), source })?;
+    }
+    Ok(summary)
+}
+
+enum FileOutcome {
+    Written,
+    Unchanged,
+    Other,
+    Reported(Outcome),
+}
+
+fn one_file(path: &Path, rel: &Path, dest: &Destination) -> Result<(FileOutcome, super::Normalised)> {
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(MAX_RECORD_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    if bytes.len() as u64 > MAX_RECORD_BYTES {
+        return Err(Error::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "larger than 64 MiB, not a record"),
+        });
+    }
+    let text = crate::fetch::decode_html(&bytes, None);
+    let n = normalise_text(&text);
+    let Some(record) = &n.record else {
+        return Ok((FileOutcome::Reported(n.outcome), n));
+    };
+    let (dir, name) = match dest {
+        Destination::Out(out) => (out.clone(), rel.to_path_buf()),
+        Destination::InPlace => (
+            path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            PathBuf::from(path.file_name().unwrap_or_default()),
+        ),
+    };
+    let target = dir.join(&name);
+    let unchanged = std::fs::read(&target).is_ok_and(|old| old == record.as_bytes());
+    if !unchanged {
+        store::write_atomic(if dir.as_os_str().is_empty() { Path::new(".") } else { &dir }, &name, record.as_bytes())?;
+    }
+    let outcome = match (n.outcome, unchanged) {
+        (Outcome::OtherSite, _) => FileOutcome::Other,
+        (_, true) => FileOutcome::Unchanged,
+        _ => FileOutcome::Written,
+    };
+    Ok((outcome, n))
+}
