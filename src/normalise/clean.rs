@@ -75,7 +75,7 @@ static IMAGE_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^!\[[^\]]*\]\
 static DATE_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}日?(\s+\d{1,2}:\d{2})?$").unwrap());
 static EMPTY_STRONG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|[^*\\])\*\*\*\*([^*]|$)").unwrap());
-static IMAGE_EMPTY_TITLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(!\[[^\]]*\]\([^)\s]+) ""\)"#).unwrap());
+static EMPTY_LINK_TITLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(\[[^\]]*\]\([^)\s]+) ""\)"#).unwrap());
 static BAD_LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(^|[^!\\])\[([^\]]*)\]\(\s*(?:(?i:javascript|vbscript|data):(?:[^()]|\([^()]*\))*)?\s*\)").unwrap()
 });
@@ -104,7 +104,12 @@ pub fn clean(body: &str, title: &str, source: &str) -> Cleaned {
     at = skip_header_block(&lines, at, title, source);
     let end = trailer_start(&lines, at, source);
     let kept = &lines[at..end.max(at)];
-    Cleaned { cover, body: markdown::tidy(&clean_lines(kept)), trailer_cut: end < lines.len() }
+    let mut body = markdown::tidy(&clean_lines(kept));
+    // What is left may be chrome alone (punctuation lines, the like bar) with no trailer marker.
+    if body.lines().all(|l| is_chrome(l, source)) {
+        body.clear();
+    }
+    Cleaned { cover, body, trailer_cut: end < lines.len() }
 }
 
 fn skip_blank(lines: &[&str], mut at: usize) -> usize {
@@ -388,7 +393,7 @@ fn clean_markdown_line(line: &str) -> Vec<String> {
         while EMPTY_STRONG.is_match(&s) {
             s = EMPTY_STRONG.replace_all(&s, "$1$2").into_owned();
         }
-        s = IMAGE_EMPTY_TITLE.replace_all(&s, "$1)").into_owned();
+        s = EMPTY_LINK_TITLE.replace_all(&s, "$1)").into_owned();
         s = BAD_LINK.replace_all(&s, "$1$2").into_owned();
         s = EMPTY_TEXT_LINK.replace_all(&s, "$1").into_owned();
         s = s.replace("![]()", "");

@@ -62,6 +62,9 @@ const STUB_MARKERS: &[(&str, &str)] = &[
     ("链接已过期", "expired"),
 ];
 
+static LINK_TARGET: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"\]\([^)]*\)").unwrap());
+
 /// The seed archive cuts bodies near 8,000 characters and appends `...`.
 const TRUNCATED_AT: std::ops::RangeInclusive<usize> = 7_900..=8_300;
 
@@ -161,8 +164,9 @@ fn stub_notice(body: &str, title_text: &str) -> Option<(&'static str, &'static s
             let f = fold_ws(b);
             f.is_empty() || title_folded.contains(&f)
         });
-        let after: usize = lines[i + 1..].iter().map(|l| l.chars().count()).sum();
-        if before_is_title && after < 400 {
+        // Visible words only: the notice's links carry long addresses.
+        let after: usize = lines[i + 1..].iter().map(|l| LINK_TARGET.replace_all(l, "]").chars().count()).sum();
+        if before_is_title && after < 200 {
             return Some((kind, phrase));
         }
         return None;
