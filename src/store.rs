@@ -43,9 +43,25 @@ pub fn relative_path(record: &Record, format: Format) -> PathBuf {
     PathBuf::from("local").join(format!("{:016x}.{ext}", fnv1a(key.as_bytes())))
 }
 
-/// Writes `contents` to `out/relative` atomically; returns the full path. `relative` must stay
-/// inside `out`: no parent or absolute components, and no symlinked folder on the way.
+/// Writes `contents` to `out/relative` atomically and durably; returns the full path. `relative`
+/// must stay inside `out`: no parent or absolute components, and no symlinked folder on the way.
 pub fn write_atomic(out: &Path, relative: &Path, contents: &[u8]) -> Result<PathBuf> {
+    let path = write_whole(out, relative, contents)?;
+    sync_dir(path.parent().unwrap_or(out));
+    Ok(path)
+}
+
+/// Makes the renames in a folder durable. Where the platform cannot sync a folder the renames
+/// still stand; only their durability across a power cut is then the file system's.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Like [`write_atomic`], without syncing the folder: for batches that sync each folder once
+/// at the end ([`sync_dir`]). The file itself is whole on disk before it takes its name.
+pub fn write_whole(out: &Path, relative: &Path, contents: &[u8]) -> Result<PathBuf> {
     if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
         return Err(Error::Write {
             path: relative.to_path_buf(),
@@ -82,10 +98,6 @@ pub fn write_atomic(out: &Path, relative: &Path, contents: &[u8]) -> Result<Path
     tmp.write_all(contents).map_err(werr)?;
     tmp.as_file().sync_all().map_err(werr)?;
     tmp.persist(&path).map_err(|e| werr(e.error))?;
-    // The rename is durable once the folder is synced; where that is not possible the write stands.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
     Ok(path)
 }
 

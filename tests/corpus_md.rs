@@ -153,3 +153,64 @@ fn all_files(dir: &Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// Runs of letters and digits (CJK included): the words of a text, markup and punctuation aside.
+fn word_runs(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 2).map(str::to_string).collect()
+}
+
+/// What a reader of the input sees: hidden elements, tags, link and image addresses removed,
+/// and nothing from the first line of WeChat's page chrome on.
+fn visible_input(body: &str) -> String {
+    let hidden = regex::Regex::new(
+        r#"(?is)<(?:span|font|section|p)\b[^>]*style="[^"]*(?:display:\s*none|font(?:-size)?:\s*0[.0]*(?:px|pt|em)?[\s;"])[^>]*>[^<]*</(?:span|font|section|p)>"#,
+    )
+    .unwrap();
+    let tags = regex::Regex::new(r"</?[a-zA-Z][a-zA-Z0-9:-]*(\s[^<>]*)?/?>").unwrap();
+    let targets = regex::Regex::new(r"\]\([^)]*\)").unwrap();
+    let cut = ["预览时标签不可点", "继续滑动看下一个", "轻触阅读原文", "向上滑动看下一个", "，轻点两下取消赞"]
+        .iter()
+        .filter_map(|m| body.lines().position(|l| l.trim() == *m))
+        .min()
+        .unwrap_or(usize::MAX);
+    let chrome = ["视频", "小程序", "赞", "在看", "分享", "留言", "收藏", "听过", "取消", "允许", "知道了", "分析"];
+    let kept: Vec<&str> = body.lines().take(cut).filter(|l| !chrome.contains(&l.trim())).collect();
+    let text = hidden.replace_all(&kept.join("\n"), "").into_owned();
+    let text = tags.replace_all(&text, " ").into_owned();
+    let text = targets.replace_all(&text, "]").into_owned();
+    wxsec::text::decode_entities(&text)
+}
+
+/// Text retention: the words a reader saw in each input are in its record (in the body, or in the
+/// front matter for the title and account lines).
+#[test]
+fn cleaning_keeps_the_authors_words() {
+    let corpus = common::corpus_dir();
+    let (mut total, mut kept) = (0usize, 0usize);
+    let mut lost: Vec<String> = Vec::new();
+    for path in all_files(&corpus.join("md")).into_iter().chain(all_files(&corpus.join("../seeds"))) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let n = normalise_text(&text);
+        if n.outcome != Outcome::Clean {
+            continue;
+        }
+        let record = n.record.unwrap();
+        let out: String = word_runs(&wxsec::text::decode_entities(&record)).concat();
+        let parsed = wxsec::normalise::parse::parse(&text).unwrap();
+        for w in word_runs(&visible_input(&parsed.body)) {
+            let len = w.chars().count();
+            total += len;
+            if out.contains(&w) {
+                kept += len;
+            } else {
+                lost.push(format!("{}: {w}", path.file_name().unwrap().to_string_lossy()));
+            }
+        }
+    }
+    let ratio = kept as f64 / total as f64;
+    eprintln!("text retention: {kept} of {total} word characters ({:.4}); lost runs: {}", ratio, lost.len());
+    for l in lost.iter().take(40) {
+        eprintln!("  lost {l}");
+    }
+    assert!(ratio >= 0.995, "retention {ratio:.4} below 0.995");
+}

@@ -7,8 +7,14 @@ pub fn tidy(md: &str) -> String {
     let mut blank_run = 0usize;
     for line in md.split('\n') {
         let line = line.strip_suffix('\r').unwrap_or(line);
-        let line: String = line.chars().filter(|c| !crate::text::is_invisible(*c)).collect();
-        let line = line.trim_end();
+        // Invisible characters are all multi-byte; most lines have none and need no copy.
+        let owned;
+        let line = if line.bytes().any(|b| b >= 0xC2) && line.chars().any(crate::text::is_invisible) {
+            owned = line.chars().filter(|c| !crate::text::is_invisible(*c)).collect::<String>();
+            owned.trim_end()
+        } else {
+            line.trim_end()
+        };
         if line.is_empty() {
             blank_run += 1;
             continue;

@@ -167,7 +167,7 @@ fn is_chrome(line: &str, source: &str) -> bool {
     l.is_empty()
         || CHROME_LINES.contains(&l)
         || l.chars().all(|c| ",，:：。.、 \u{a0}".contains(c))
-        || (!source.is_empty() && fold_ws(l) == source)
+        || (!source.is_empty() && l.len() <= source.len() * 2 + 8 && fold_ws(l) == source)
         || l.starts_with("修改于")
         || l.starts_with("![跳转二维码]")
         || l.starts_with("![作者头像]")
@@ -189,6 +189,13 @@ fn image_key(line: &str) -> Option<String> {
 /// article's, moved back over the chrome just before it (avatar, account name, punctuation).
 fn trailer_start(lines: &[&str], from: usize, source: &str) -> usize {
     let n = lines.len();
+    let any_marker = lines[from.min(n)..].iter().any(|l| {
+        let l = l.trim();
+        TRAILER_MARKERS.contains(&l) || WEAK_TRAILER_MARKERS.contains(&l)
+    });
+    if !any_marker {
+        return n;
+    }
     let is_name = |l: &str| {
         let l = l.trim();
         l.chars().count() <= 40 && !l.contains(['。', '！', '？', '；', '[', '(', '#', '|'])

@@ -155,6 +155,9 @@ fn title_text(raw: &str) -> String {
 /// The notice a stub shows, when the body is one: a notice line, nothing of the article's own
 /// before it (a text post may repeat its title), and little after it.
 fn stub_notice(body: &str, title_text: &str) -> Option<(&'static str, &'static str)> {
+    if !STUB_MARKERS.iter().any(|(p, _)| body.contains(p)) {
+        return None;
+    }
     let title_folded = fold_ws(title_text);
     let lines: Vec<&str> = body.lines().collect();
     for (i, line) in lines.iter().enumerate() {

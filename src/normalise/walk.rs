@@ -2,9 +2,12 @@
 //! `--out` or replaced in place), the JSON Lines report and the counts. One file is held in
 //! memory at a time.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
 
 use serde::Serialize;
 
@@ -128,7 +131,9 @@ fn same_place(a: &Path, b: &Path) -> bool {
 /// The largest record file read; the seed archive's largest is about 300 KB.
 const MAX_RECORD_BYTES: u64 = 64 << 20;
 
-/// Normalises every file; calls `progress` after each one and `warn` with each failure.
+/// Normalises every file on a few threads (reading, cleaning and writing one file is independent
+/// of the others); calls `progress` after each file and `warn` with each
+/// failure, both on the calling thread.
 pub fn run(
     paths: &[PathBuf],
     opts: &NormaliseOptions,
@@ -144,39 +149,67 @@ pub fn run(
         Some(p) => Some(BufWriter::new(File::create(p).map_err(|source| Error::Write { path: p.clone(), source })?)),
         None => None,
     };
+    let report_err = |source| Error::Write { path: opts.report.clone().unwrap_or_default(), source };
     let mut summary = Summary::default();
     let total = files.len();
-    for (i, (path, rel)) in files.iter().enumerate() {
-        summary.read += 1;
-        let line = match one_file(path, rel, &opts.destination) {
-            Ok((outcome, n)) => {
-                match outcome {
-                    FileOutcome::Written => summary.written += 1,
-                    FileOutcome::Unchanged => summary.unchanged += 1,
-                    FileOutcome::Other => summary.other_sites += 1,
-                    FileOutcome::Reported(Outcome::Stub) => summary.stubs += 1,
-                    FileOutcome::Reported(Outcome::Truncated) => summary.truncated += 1,
-                    FileOutcome::Reported(_) => summary.unrecognised += 1,
+    let next = AtomicUsize::new(0);
+    let claimed: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
+    // Folders written to, synced once each at the end rather than after every file.
+    let touched: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
+    // Twice the cores: a worker waiting on fsync leaves its core to another.
+    let workers = (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(2, 16);
+    let (tx, rx) = mpsc::sync_channel::<(usize, Result<(FileOutcome, super::Normalised)>)>(64);
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (files, next, claimed, touched, dest) = (&files, &next, &claimed, &touched, &opts.destination);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((path, rel)) = files.get(i) else { break };
+                    if tx.send((i, one_file(path, rel, dest, claimed, touched))).is_err() {
+                        break;
+                    }
                 }
-                (!n.reason.is_empty() || n.record.is_none()).then(|| (n.url, n.kind.to_string(), n.reason))
-            }
-            Err(e) => {
-                summary.errors += 1;
-                warn(&e);
-                Some((String::new(), "error".to_string(), e.to_string()))
-            }
-        };
-        if let (Some(w), Some((url, kind, reason))) = (report.as_mut(), line) {
-            let shown = path.display().to_string();
-            let json = serde_json::to_string(&ReportLine { path: &shown, url: &url, kind: &kind, reason: &reason })
-                .expect("plain data serialises");
-            writeln!(w, "{json}")
-                .map_err(|source| Error::Write { path: opts.report.clone().unwrap_or_default(), source })?;
+            });
         }
-        progress(i + 1, total);
+        drop(tx);
+        for (done, (i, result)) in rx.into_iter().enumerate() {
+            let path = &files[i].0;
+            summary.read += 1;
+            let line = match result {
+                Ok((outcome, n)) => {
+                    match outcome {
+                        FileOutcome::Written => summary.written += 1,
+                        FileOutcome::Unchanged => summary.unchanged += 1,
+                        FileOutcome::Other => summary.other_sites += 1,
+                        FileOutcome::Reported(Outcome::Stub) => summary.stubs += 1,
+                        FileOutcome::Reported(Outcome::Truncated) => summary.truncated += 1,
+                        FileOutcome::Reported(_) => summary.unrecognised += 1,
+                    }
+                    (!n.reason.is_empty() || n.record.is_none()).then(|| (n.url, n.kind.to_string(), n.reason))
+                }
+                Err(e) => {
+                    summary.errors += 1;
+                    warn(&e);
+                    Some((String::new(), "error".to_string(), e.to_string()))
+                }
+            };
+            if let (Some(w), Some((url, kind, reason))) = (report.as_mut(), line) {
+                let shown = path.display().to_string();
+                let json = serde_json::to_string(&ReportLine { path: &shown, url: &url, kind: &kind, reason: &reason })
+                    .expect("plain data serialises");
+                writeln!(w, "{json}").map_err(report_err)?;
+            }
+            progress(done + 1, total);
+        }
+        Ok(())
+    })?;
+    for dir in touched.into_inner().unwrap_or_default() {
+        store::sync_dir(&dir);
     }
     if let Some(mut w) = report {
-        w.flush().map_err(|source| Error::Write { path: opts.report.clone().unwrap_or_default(), source })?;
+        w.flush().map_err(report_err)?;
     }
     Ok(summary)
 }
@@ -188,10 +221,20 @@ enum FileOutcome {
     Reported(Outcome),
 }
 
-fn one_file(path: &Path, rel: &Path, dest: &Destination) -> Result<(FileOutcome, super::Normalised)> {
+fn one_file(
+    path: &Path,
+    rel: &Path,
+    dest: &Destination,
+    claimed: &Mutex<HashSet<PathBuf>>,
+    touched: &Mutex<HashSet<PathBuf>>,
+) -> Result<(FileOutcome, super::Normalised)> {
     let mut bytes = Vec::new();
     File::open(path)
-        .and_then(|f| f.take(MAX_RECORD_BYTES + 1).read_to_end(&mut bytes))
+        .and_then(|f| {
+            let len = f.metadata().map_or(0, |m| m.len()).min(MAX_RECORD_BYTES + 1);
+            bytes.reserve(len as usize + 1);
+            f.take(MAX_RECORD_BYTES + 1).read_to_end(&mut bytes)
+        })
         .map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
     if bytes.len() as u64 > MAX_RECORD_BYTES {
         return Err(Error::Read {
@@ -212,9 +255,25 @@ fn one_file(path: &Path, rel: &Path, dest: &Destination) -> Result<(FileOutcome,
         ),
     };
     let target = dir.join(&name);
-    let unchanged = std::fs::read(&target).is_ok_and(|old| old == record.as_bytes());
+    // Two inputs with the same relative path would overwrite each other under `--out`.
+    if !claimed.lock().map_or(true, |mut c| c.insert(target.clone())) {
+        return Err(Error::Write {
+            path: target,
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "another input of this run has the same relative path; normalise the folders one at a time",
+            ),
+        });
+    }
+    // Only a file of the same length can be the same record: most targets need no read.
+    let unchanged = std::fs::metadata(&target).is_ok_and(|m| m.len() == record.len() as u64)
+        && std::fs::read(&target).is_ok_and(|old| old == record.as_bytes());
     if !unchanged {
-        store::write_atomic(if dir.as_os_str().is_empty() { Path::new(".") } else { &dir }, &name, record.as_bytes())?;
+        let base = if dir.as_os_str().is_empty() { Path::new(".") } else { &dir };
+        let written = store::write_whole(base, &name, record.as_bytes())?;
+        if let Some(parent) = written.parent() {
+            touched.lock().map(|mut t| t.insert(parent.to_path_buf())).ok();
+        }
     }
     let outcome = match (n.outcome, unchanged) {
         (Outcome::OtherSite, _) => FileOutcome::Other,
