@@ -148,10 +148,8 @@ pub fn article_address(s: &str) -> Option<Url> {
     if let Some(short) = short_link(url.as_str()) {
         return Url::parse(&short).ok();
     }
-    if let Some(id) = ArticleId::from_url(url.as_str()) {
-        if let Some(canonical) = id.canonical_url() {
-            return Url::parse(&canonical).ok();
-        }
+    if let Some(canonical) = ArticleId::from_url(url.as_str()).and_then(|id| id.canonical_url()) {
+        return Url::parse(&canonical).ok();
     }
     // Any other page of the host (a temporary `/s?src=…&signature=…` link): requested as given.
     let mut url = url;

@@ -24,6 +24,12 @@ pub enum ExitCode {
     Io = 6,
     /// The page looked like an article but its title or account could not be found.
     Extract = 7,
+    /// `crawl`: some articles failed this run (they are retried later or reported as given up).
+    SomeFailed = 8,
+    /// `crawl`: another run holds the lock.
+    Locked = 9,
+    /// `crawl`: the state file cannot be used (corrupt, foreign, or from a newer wxsec).
+    State = 10,
 }
 
 /// Everything that can go wrong between a target and a written record.
@@ -100,6 +106,30 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// The crawl configuration is wrong.
+    #[error("{}: {message}", path.display())]
+    Config {
+        /// The configuration file (or `command line`).
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Another crawl holds the lock.
+    #[error("{}: another wxsec crawl is running{}", path.display(), pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// The process holding it, as it wrote itself in.
+        pid: Option<u32>,
+    },
+    /// The state file cannot be used.
+    #[error("{}: {message}", path.display())]
+    State {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// An article page without the facts every record needs.
     #[error("{target}: extraction failed: no {missing} found on the page")]
     Extract {
@@ -122,6 +152,9 @@ impl Error {
             }
             Error::Read { .. } | Error::Write { .. } => ExitCode::Io,
             Error::Extract { .. } => ExitCode::Extract,
+            Error::Config { .. } => ExitCode::Usage,
+            Error::Locked { .. } => ExitCode::Locked,
+            Error::State { .. } => ExitCode::State,
         }
     }
 
@@ -152,6 +185,13 @@ impl Error {
                 "check that the output folder is writable and the disk is not full; nothing partial was left behind"
             }
             Error::Extract { .. } => "the page template is not understood; please report it with the saved page",
+            Error::Config { .. } => "fix the configuration; README.md has a commented example",
+            Error::Locked { .. } => {
+                "wait for the other run to finish; a lock left by a killed run is released by the system"
+            }
+            Error::State { .. } => {
+                "move the state file aside (it is not deleted for you) and run again to start a new one"
+            }
         }
     }
 }

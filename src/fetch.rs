@@ -304,6 +304,75 @@ impl Fetcher {
     }
 }
 
+/// What a conditional request for a feed brought.
+#[derive(Debug, Clone)]
+pub enum FeedResponse {
+    /// `304 Not Modified`: nothing new since the validators were taken.
+    NotModified,
+    /// The feed, with the validators to send next time.
+    Body {
+        /// The raw document.
+        bytes: Vec<u8>,
+        /// `ETag`.
+        etag: Option<String>,
+        /// `Last-Modified`.
+        last_modified: Option<String>,
+    },
+}
+
+impl Fetcher {
+    /// Downloads a feed (any host), conditionally on the validators of the last poll.
+    pub async fn fetch_feed(&self, url: &str, etag: Option<&str>, last_modified: Option<&str>) -> Result<FeedResponse> {
+        let mut current = Url::parse(url).map_err(|e| Error::Network {
+            url: url.to_string(),
+            message: e.to_string(),
+            timeout: false,
+        })?;
+        for _ in 0..5 {
+            let wire = self.wire(&current);
+            let mut req = self.client.get(wire.clone()).header(
+                header::ACCEPT,
+                "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.8",
+            );
+            if let Some(e) = etag {
+                req = req.header(header::IF_NONE_MATCH, e);
+            }
+            if let Some(m) = last_modified {
+                req = req.header(header::IF_MODIFIED_SINCE, m);
+            }
+            let shown = current.to_string();
+            let resp = req.send().await.map_err(|e| network(&shown, &e))?;
+            let status = resp.status();
+            if status == reqwest::StatusCode::NOT_MODIFIED {
+                return Ok(FeedResponse::NotModified);
+            }
+            if status.is_redirection() {
+                let location = resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+                current = self.real(&wire.join(location).map_err(|_| Error::Redirect {
+                    url: shown.clone(),
+                    message: format!("bad Location {location:?}"),
+                })?);
+                continue;
+            }
+            if !status.is_success() {
+                let retry_after = resp
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse().ok());
+                return Err(Error::Status { url: shown, status: status.as_u16(), retry_after });
+            }
+            let header_value =
+                |name| resp.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_string);
+            let etag = header_value(header::ETAG);
+            let last_modified = header_value(header::LAST_MODIFIED);
+            let bytes = self.body(&shown, resp).await?;
+            return Ok(FeedResponse::Body { bytes, etag, last_modified });
+        }
+        Err(Error::Redirect { url: url.to_string(), message: "more than 5 redirects".to_string() })
+    }
+}
+
 fn network(url: &str, e: &reqwest::Error) -> Error {
     Error::Network { url: url.to_string(), message: chain(e), timeout: e.is_timeout() }
 }

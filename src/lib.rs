@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod article;
+pub mod crawl;
 pub mod error;
 pub mod extract;
 pub mod fetch;

@@ -9,6 +9,8 @@ use std::io::IsTerminal;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use wxsec::ExitCode;
+use wxsec::crawl::config::CrawlSettings;
+use wxsec::crawl::{self, Crawl, Event, RunOptions};
 use wxsec::fetch::FetchConfig;
 use wxsec::import::{self, ImportOptions};
 use wxsec::normalise::{self, Destination, NormaliseOptions};
@@ -67,6 +69,46 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// The scheduled job: poll the configured sources, fetch the articles not yet archived.
+    ///
+    /// Exit codes: 0 ok; 2 configuration error; 4 blocked (WeChat's verification page: no more
+    /// requests until the cool-down ends); 6 a record or the state could not be written; 8 some
+    /// articles or sources failed (retried on later runs); 9 another run holds the lock; 10 the
+    /// state file is unusable.
+    Crawl {
+        /// The TOML configuration (README.md has a commented example).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Poll the sources and print what would be fetched; fetch and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Fetch at most N articles this run.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Take feed items published on or after this day (YYYY-MM-DD) only.
+        #[arg(long)]
+        since: Option<chrono::NaiveDate>,
+        /// Print the summary as one JSON object on standard output.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        settings: Box<CrawlSettings>,
+    },
+    /// What the crawl state holds: articles by status, blocked-until, each source's last poll.
+    Status {
+        /// The TOML configuration, to find the state file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The archive folder (the state is OUT/.wxsec/state.sqlite).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The state file itself.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -84,6 +126,10 @@ fn main() -> ProcessExit {
             import_cmd(out, format, Duration::from_secs(timeout), max_page_bytes, targets)
         }
         Command::Normalise { out, in_place: _, report, paths } => normalise_cmd(out, report, paths),
+        Command::Crawl { config, dry_run, limit, since, json, settings } => {
+            crawl_cmd(config, RunOptions { dry_run, limit, since }, json, *settings)
+        }
+        Command::Status { config, out, state, json } => status_cmd(config, out, state, json),
     }
 }
 
@@ -177,4 +223,108 @@ fn progress_bar() -> Option<ProgressBar> {
         bar.set_style(style);
     }
     Some(bar)
+}
+
+fn fail(e: &wxsec::Error) -> ProcessExit {
+    eprintln!("wxsec: {e}\n  hint: {}", e.hint());
+    ProcessExit::from(e.exit_code() as u8)
+}
+
+fn load_settings(config: Option<&PathBuf>, flags: CrawlSettings) -> Result<(CrawlSettings, PathBuf), wxsec::Error> {
+    match config {
+        Some(path) => Ok((flags.over(CrawlSettings::from_file(path)?), path.clone())),
+        None => Ok((flags, PathBuf::from("command line"))),
+    }
+}
+
+fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: CrawlSettings) -> ProcessExit {
+    let resolved =
+        load_settings(config.as_ref(), flags).and_then(|(s, origin)| s.resolve(&origin).map(|c| (c, origin)));
+    let (config, origin) = match resolved {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    if config.sources.is_empty() {
+        return fail(&wxsec::Error::Config {
+            path: origin,
+            message: "no sources: add [[source]] tables to the config, or give --urls FILE or --feed URL".to_string(),
+        });
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wxsec: cannot start the async runtime: {e}");
+            return ProcessExit::from(ExitCode::Other as u8);
+        }
+    };
+    let mut crawl = match Crawl::open(config) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let bar = progress_bar();
+    let result = runtime.block_on(crawl.run(&opts, |event| match event {
+        Event::Queue(n) => {
+            if let Some(b) = &bar {
+                b.set_length(n as u64);
+            }
+        }
+        Event::Article { .. } => {
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+        }
+        Event::Warn(e) => {
+            let line = format!("wxsec: {e}");
+            match &bar {
+                Some(b) => b.suspend(|| eprintln!("{line}")),
+                None => eprintln!("{line}"),
+            }
+        }
+    }));
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    if opts.dry_run {
+        for url in &summary.would_fetch {
+            println!("{url}");
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    } else {
+        eprintln!("crawl: {summary}");
+    }
+    ProcessExit::from(summary.exit_code() as u8)
+}
+
+fn status_cmd(config: Option<PathBuf>, out: Option<PathBuf>, state: Option<PathBuf>, json: bool) -> ProcessExit {
+    let flags = CrawlSettings { out, state, ..Default::default() };
+    let path = match load_settings(config.as_ref(), flags).and_then(|(s, origin)| s.resolve(&origin)) {
+        Ok(c) => c.state,
+        Err(e) => return fail(&e),
+    };
+    let report = match crawl::status(&path) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    if json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        return ProcessExit::SUCCESS;
+    }
+    println!("state: {}", path.display());
+    for (status, n) in &report.articles {
+        println!("  {status:<8} {n}");
+    }
+    match &report.blocked_until {
+        Some(t) => println!("blocked until {t}"),
+        None => println!("not blocked"),
+    }
+    for (name, polled) in &report.sources {
+        println!("source {name}: last polled {}", polled.as_deref().unwrap_or("never"));
+    }
+    ProcessExit::SUCCESS
 }

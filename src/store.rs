@@ -62,6 +62,19 @@ pub fn sync_dir(dir: &Path) {
 /// Like [`write_atomic`], without syncing the folder: for batches that sync each folder once
 /// at the end ([`sync_dir`]). The file itself is whole on disk before it takes its name.
 pub fn write_whole(out: &Path, relative: &Path, contents: &[u8]) -> Result<PathBuf> {
+    write_via(out, relative, contents, None)
+}
+
+/// Like [`write_atomic`], with the temporary file in `tmp_dir` (on the same file system as
+/// `out`): a run killed mid-write leaves its scrap there, where the next run clears it, and never
+/// beside the records.
+pub fn write_atomic_via(out: &Path, relative: &Path, contents: &[u8], tmp_dir: &Path) -> Result<PathBuf> {
+    let path = write_via(out, relative, contents, Some(tmp_dir))?;
+    sync_dir(path.parent().unwrap_or(out));
+    Ok(path)
+}
+
+fn write_via(out: &Path, relative: &Path, contents: &[u8], tmp_dir: Option<&Path>) -> Result<PathBuf> {
     if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
         return Err(Error::Write {
             path: relative.to_path_buf(),
@@ -94,7 +107,8 @@ pub fn write_whole(out: &Path, relative: &Path, contents: &[u8]) -> Result<PathB
         });
     }
     let werr = |source| Error::Write { path: path.clone(), source };
-    let mut tmp = tempfile::Builder::new().prefix(".wxsec-").suffix(".tmp").tempfile_in(dir).map_err(werr)?;
+    let tmp_in = tmp_dir.unwrap_or(dir);
+    let mut tmp = tempfile::Builder::new().prefix(".wxsec-").suffix(".tmp").tempfile_in(tmp_in).map_err(werr)?;
     tmp.write_all(contents).map_err(werr)?;
     tmp.as_file().sync_all().map_err(werr)?;
     tmp.persist(&path).map_err(|e| werr(e.error))?;

@@ -468,67 +468,65 @@ fn strip_inline_html(line: &str) -> String {
             rest = &rest[2..];
             continue;
         }
-        if rest.starts_with('<') {
-            if let Some(c) = TAG.captures(rest) {
-                let whole = c.get(0).unwrap().as_str();
-                let closing = !c[1].is_empty();
-                let name = c[2].to_ascii_lowercase();
-                let attrs = c.get(3).map_or("", |m| m.as_str());
-                if is_html_tag(&name) {
-                    rest = &rest[whole.len()..];
-                    if !hidden.is_empty() {
-                        if closing && hidden.last() == Some(&name) {
-                            hidden.pop();
-                        } else if !closing && c[4].is_empty() && hidden.last() == Some(&name) {
-                            hidden.push(name);
-                        }
-                        continue;
-                    }
-                    if !closing && c[4].is_empty() && attrs_hide(attrs) && !matches!(name.as_str(), "br" | "img" | "hr")
-                    {
+        if rest.starts_with('<')
+            && let Some(c) = TAG.captures(rest)
+        {
+            let whole = c.get(0).unwrap().as_str();
+            let closing = !c[1].is_empty();
+            let name = c[2].to_ascii_lowercase();
+            let attrs = c.get(3).map_or("", |m| m.as_str());
+            if is_html_tag(&name) {
+                rest = &rest[whole.len()..];
+                if !hidden.is_empty() {
+                    if closing && hidden.last() == Some(&name) {
+                        hidden.pop();
+                    } else if !closing && c[4].is_empty() && hidden.last() == Some(&name) {
                         hidden.push(name);
-                        continue;
-                    }
-                    match (name.as_str(), closing) {
-                        ("br", _) => out.push('\n'),
-                        ("img", false) => {
-                            if let Some(src) = attr_value(attrs, "data-src").or_else(|| attr_value(attrs, "src"))
-                                && markdown::is_safe_url(&src)
-                                && !src.starts_with("data:")
-                            {
-                                out.push_str(&format!("![]({})", markdown::escape_url(&src)));
-                            }
-                        }
-                        ("a", false) => {
-                            link = attr_value(attrs, "href")
-                                .filter(|h| markdown::is_safe_url(h) && !h.starts_with('#'))
-                                .map(|h| (h, out.len()));
-                        }
-                        ("a", true) => {
-                            if let Some((href, start)) = link.take() {
-                                let text = out[start..].trim().to_string();
-                                if !text.is_empty() {
-                                    out.truncate(start);
-                                    out.push_str(&format!("[{text}]({})", markdown::escape_url(&href)));
-                                }
-                            }
-                        }
-                        _ => {}
                     }
                     continue;
                 }
-                let is_autolink =
-                    rest[1..].split(['>', ' ']).next().is_some_and(|t| t.contains(':') || t.contains('@'));
-                if hidden.is_empty() {
-                    if is_autolink {
-                        out.push('<');
-                    } else {
-                        out.push_str("\\<");
-                    }
+                if !closing && c[4].is_empty() && attrs_hide(attrs) && !matches!(name.as_str(), "br" | "img" | "hr") {
+                    hidden.push(name);
+                    continue;
                 }
-                rest = &rest[1..];
+                match (name.as_str(), closing) {
+                    ("br", _) => out.push('\n'),
+                    ("img", false) => {
+                        if let Some(src) = attr_value(attrs, "data-src").or_else(|| attr_value(attrs, "src"))
+                            && markdown::is_safe_url(&src)
+                            && !src.starts_with("data:")
+                        {
+                            out.push_str(&format!("![]({})", markdown::escape_url(&src)));
+                        }
+                    }
+                    ("a", false) => {
+                        link = attr_value(attrs, "href")
+                            .filter(|h| markdown::is_safe_url(h) && !h.starts_with('#'))
+                            .map(|h| (h, out.len()));
+                    }
+                    ("a", true) => {
+                        if let Some((href, start)) = link.take() {
+                            let text = out[start..].trim().to_string();
+                            if !text.is_empty() {
+                                out.truncate(start);
+                                out.push_str(&format!("[{text}]({})", markdown::escape_url(&href)));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
                 continue;
             }
+            let is_autolink = rest[1..].split(['>', ' ']).next().is_some_and(|t| t.contains(':') || t.contains('@'));
+            if hidden.is_empty() {
+                if is_autolink {
+                    out.push('<');
+                } else {
+                    out.push_str("\\<");
+                }
+            }
+            rest = &rest[1..];
+            continue;
         }
         let ch = rest.chars().next().unwrap();
         if hidden.is_empty() {

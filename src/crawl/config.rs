@@ -1,0 +1,316 @@
+//! The crawl's settings: one struct read from the TOML config and from the command line, the
+//! command line winning.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::store::Format;
+
+/// Settings as written (every field optional); see README.md for the commented example.
+#[derive(Debug, Clone, Default, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct CrawlSettings {
+    /// The archive folder [default: ./archive].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The state file [default: OUT/.wxsec/state.sqlite].
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Record format: md or json [default: md].
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Seconds between requests to mp.weixin.qq.com [default: 3].
+    #[arg(long)]
+    pub delay: Option<f64>,
+    /// Seconds between requests to a feed's host [default: 1].
+    #[arg(long)]
+    pub feed_delay: Option<f64>,
+    /// Random extra spacing, as a fraction of the delay [default: 0.5].
+    #[arg(long)]
+    pub jitter: Option<f64>,
+    /// Attempts before an article is given up [default: 5].
+    #[arg(long)]
+    pub max_attempts: Option<u32>,
+    /// Seconds before the first retry; doubled at each further one [default: 60].
+    #[arg(long)]
+    pub retry_base: Option<f64>,
+    /// Seconds to leave WeChat alone after its verification page [default: 21600].
+    #[arg(long)]
+    pub cooldown: Option<f64>,
+    /// Seconds a run waits for retries that fall due while it runs [default: 30].
+    #[arg(long)]
+    pub max_wait: Option<f64>,
+    /// Seconds one request may take [default: 60].
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    /// How many links deep to follow other articles of the same account [default: 0, off].
+    #[arg(long)]
+    pub follow_depth: Option<u32>,
+    /// Most articles added by following, per run [default: 20].
+    #[arg(long)]
+    pub follow_max: Option<u32>,
+    /// A file of article addresses, one per line (repeatable; adds to the config's sources).
+    #[arg(long = "urls")]
+    #[serde(skip)]
+    pub urls_files: Vec<PathBuf>,
+    /// An RSS, Atom or JSON Feed address (repeatable; adds to the config's sources).
+    #[arg(long = "feed")]
+    #[serde(skip)]
+    pub feeds: Vec<String>,
+    /// Sources of the config file (`[[source]]` tables).
+    #[arg(skip)]
+    #[serde(default, rename = "source")]
+    pub sources: Vec<SourceConfig>,
+}
+
+/// One `[[source]]` table: exactly one of `urls`, `feed`, `album`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// A name for `wxsec status` [default: the file or address].
+    pub name: Option<String>,
+    /// A file of article addresses.
+    pub urls: Option<PathBuf>,
+    /// An RSS, Atom or JSON Feed address.
+    pub feed: Option<String>,
+    /// A WeChat album (合集) address.
+    pub album: Option<String>,
+}
+
+/// Where articles are found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A file of addresses.
+    Urls {
+        /// Name in the state.
+        name: String,
+        /// The file.
+        path: PathBuf,
+    },
+    /// A feed.
+    Feed {
+        /// Name in the state.
+        name: String,
+        /// The feed's address.
+        url: String,
+    },
+    /// An album page.
+    Album {
+        /// Name in the state.
+        name: String,
+        /// The album's address.
+        url: String,
+    },
+}
+
+impl Source {
+    /// The name the state keeps it under.
+    pub fn name(&self) -> &str {
+        match self {
+            Source::Urls { name, .. } | Source::Feed { name, .. } | Source::Album { name, .. } => name,
+        }
+    }
+}
+
+/// Settings with every default applied and every path resolved.
+#[derive(Debug, Clone)]
+pub struct CrawlConfig {
+    /// Archive folder.
+    pub out: PathBuf,
+    /// State file.
+    pub state: PathBuf,
+    /// Record format.
+    pub format: Format,
+    /// Spacing of requests to WeChat.
+    pub delay: Duration,
+    /// Spacing of requests to a feed host.
+    pub feed_delay: Duration,
+    /// Jitter fraction.
+    pub jitter: f64,
+    /// Attempts before giving up.
+    pub max_attempts: u32,
+    /// First retry wait.
+    pub retry_base: Duration,
+    /// Cool-down after a verification page.
+    pub cooldown: Duration,
+    /// Longest wait within a run for retries.
+    pub max_wait: Duration,
+    /// Request timeout.
+    pub timeout: Duration,
+    /// Follow depth (0: off).
+    pub follow_depth: u32,
+    /// Follow budget per run.
+    pub follow_max: u32,
+    /// The sources.
+    pub sources: Vec<Source>,
+}
+
+impl CrawlSettings {
+    /// Reads a TOML config file. Relative paths in it are taken from the file's folder.
+    pub fn from_file(path: &Path) -> Result<CrawlSettings> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+        let mut s: CrawlSettings =
+            toml::from_str(&text).map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string() })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let Some(p) = s.out.as_mut() {
+            resolve(p);
+        }
+        if let Some(p) = s.state.as_mut() {
+            resolve(p);
+        }
+        for src in &mut s.sources {
+            if let Some(p) = src.urls.as_mut() {
+                resolve(p);
+            }
+        }
+        Ok(s)
+    }
+
+    /// This struct over `base`: every field set here wins.
+    pub fn over(self, base: CrawlSettings) -> CrawlSettings {
+        let mut sources = base.sources;
+        sources.extend(self.sources);
+        let mut urls_files = base.urls_files;
+        urls_files.extend(self.urls_files);
+        let mut feeds = base.feeds;
+        feeds.extend(self.feeds);
+        CrawlSettings {
+            out: self.out.or(base.out),
+            state: self.state.or(base.state),
+            format: self.format.or(base.format),
+            delay: self.delay.or(base.delay),
+            feed_delay: self.feed_delay.or(base.feed_delay),
+            jitter: self.jitter.or(base.jitter),
+            max_attempts: self.max_attempts.or(base.max_attempts),
+            retry_base: self.retry_base.or(base.retry_base),
+            cooldown: self.cooldown.or(base.cooldown),
+            max_wait: self.max_wait.or(base.max_wait),
+            timeout: self.timeout.or(base.timeout),
+            follow_depth: self.follow_depth.or(base.follow_depth),
+            follow_max: self.follow_max.or(base.follow_max),
+            urls_files,
+            feeds,
+            sources,
+        }
+    }
+
+    /// Applies the defaults and checks every value; `origin` names where the settings came from.
+    pub fn resolve(self, origin: &Path) -> Result<CrawlConfig> {
+        let bad = |message: String| Error::Config { path: origin.to_path_buf(), message };
+        let secs = |name: &str, v: Option<f64>, default: f64| -> Result<Duration> {
+            let v = v.unwrap_or(default);
+            if !(0.0..=31_536_000.0).contains(&v) {
+                return Err(bad(format!("{name} = {v}: seconds from 0 to a year")));
+            }
+            Ok(Duration::from_secs_f64(v))
+        };
+        let out = self.out.unwrap_or_else(|| PathBuf::from("archive"));
+        let state = self.state.unwrap_or_else(|| out.join(".wxsec/state.sqlite"));
+        let format = match self.format.as_deref().unwrap_or("md") {
+            "md" => Format::Markdown,
+            "json" => Format::Json,
+            other => return Err(bad(format!("format = {other:?}: md or json"))),
+        };
+        let mut sources = Vec::new();
+        for (i, s) in self.sources.into_iter().enumerate() {
+            let given = [s.urls.is_some(), s.feed.is_some(), s.album.is_some()].iter().filter(|b| **b).count();
+            if given != 1 {
+                return Err(bad(format!("source {}: give exactly one of urls, feed, album", i + 1)));
+            }
+            let source = if let Some(path) = s.urls {
+                Source::Urls { name: s.name.unwrap_or_else(|| format!("urls:{}", path.display())), path }
+            } else if let Some(url) = s.feed {
+                check_http(&url).map_err(|m| bad(format!("source {}: {m}", i + 1)))?;
+                Source::Feed { name: s.name.unwrap_or_else(|| format!("feed:{url}")), url }
+            } else {
+                let url = s.album.unwrap_or_default();
+                let ok = crate::article::article_address(&url).is_some_and(|u| u.path() == "/mp/appmsgalbum");
+                if !ok {
+                    return Err(bad(format!(
+                        "source {}: album {url:?} is not an mp.weixin.qq.com/mp/appmsgalbum address",
+                        i + 1
+                    )));
+                }
+                Source::Album { name: s.name.unwrap_or_else(|| format!("album:{url}")), url }
+            };
+            sources.push(source);
+        }
+        for path in self.urls_files {
+            sources.push(Source::Urls { name: format!("urls:{}", path.display()), path });
+        }
+        for url in self.feeds {
+            check_http(&url).map_err(bad)?;
+            sources.push(Source::Feed { name: format!("feed:{url}"), url });
+        }
+        let jitter = self.jitter.unwrap_or(0.5);
+        if !(0.0..=4.0).contains(&jitter) {
+            return Err(bad(format!("jitter = {jitter}: a fraction from 0 to 4")));
+        }
+        Ok(CrawlConfig {
+            out,
+            state,
+            format,
+            delay: secs("delay", self.delay, 3.0)?,
+            feed_delay: secs("feed_delay", self.feed_delay, 1.0)?,
+            jitter,
+            max_attempts: self.max_attempts.unwrap_or(5).max(1),
+            retry_base: secs("retry_base", self.retry_base, 60.0)?,
+            cooldown: secs("cooldown", self.cooldown, 21_600.0)?,
+            max_wait: secs("max_wait", self.max_wait, 30.0)?,
+            timeout: Duration::from_secs(self.timeout.unwrap_or(60).clamp(1, 3600)),
+            follow_depth: self.follow_depth.unwrap_or(0),
+            follow_max: self.follow_max.unwrap_or(20),
+            sources,
+        })
+    }
+}
+
+fn check_http(url: &str) -> std::result::Result<(), String> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
+        _ => Err(format!("{url:?} is not an http(s) address")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_and_flags_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("wxsec.toml");
+        std::fs::write(
+            &cfg,
+            "out = \"arch\"\ndelay = 5\n[[source]]\nurls = \"list.txt\"\n[[source]]\nname = \"bridge\"\nfeed = \"https://rss.example/a.xml\"\n",
+        )
+        .unwrap();
+        let file = CrawlSettings::from_file(&cfg).unwrap();
+        let flags = CrawlSettings { delay: Some(1.0), ..Default::default() };
+        let c = flags.over(file).resolve(&cfg).unwrap();
+        assert_eq!(c.out, dir.path().join("arch"));
+        assert_eq!(c.state, dir.path().join("arch/.wxsec/state.sqlite"));
+        assert_eq!(c.delay, Duration::from_secs(1));
+        assert_eq!(c.sources.len(), 2);
+        assert_eq!(c.sources[1].name(), "bridge");
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("wxsec.toml");
+        std::fs::write(&cfg, "delayy = 5\n").unwrap();
+        assert!(CrawlSettings::from_file(&cfg).err().unwrap().to_string().contains("unknown field"));
+        std::fs::write(&cfg, "[[source]]\nfeed = \"x\"\nurls = \"y\"\n").unwrap();
+        let e = CrawlSettings::from_file(&cfg).unwrap().resolve(&cfg).err().unwrap().to_string();
+        assert!(e.contains("exactly one"), "{e}");
+    }
+}

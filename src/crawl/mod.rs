@@ -1,0 +1,450 @@
+//! `crawl`: the scheduled job. Polls the configured sources, fetches the articles it has not
+//! got (politely, one request at a time per host), writes their records like `import`, and keeps
+//! its state in one SQLite file so that every run resumes where the last one stopped.
+
+pub mod config;
+pub mod polite;
+pub mod sources;
+pub mod state;
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::article::WECHAT_HOST;
+use crate::error::{Error, ExitCode, Result};
+use crate::extract::extract;
+use crate::fetch::{FeedResponse, FetchConfig, Fetcher};
+use crate::page::PageKind;
+use crate::record::Record;
+use crate::store;
+use config::{CrawlConfig, Source};
+use polite::{HostLimiter, Lock, backoff, lock_path};
+use state::{State, Status};
+
+/// Options of one run beyond the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Poll the sources and list what would be fetched; fetch no article, change no state.
+    pub dry_run: bool,
+    /// Fetch at most this many articles.
+    pub limit: Option<usize>,
+    /// Take feed items published on or after this day only.
+    pub since: Option<NaiveDate>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CrawlSummary {
+    /// Addresses found that the state did not know.
+    pub discovered: usize,
+    /// Records written for the first time.
+    pub new: usize,
+    /// Records written again with a changed body.
+    pub updated: usize,
+    /// Addresses found that were already known, and refetches with an unchanged body.
+    pub skipped: usize,
+    /// Fetches that failed this run (to be retried, or given up).
+    pub failed: usize,
+    /// Articles given up for good this run.
+    pub gave_up: usize,
+    /// Articles found deleted or removed this run.
+    pub gone: usize,
+    /// Articles left waiting because WeChat is blocking this address.
+    pub blocked: usize,
+    /// Until when WeChat is left alone (RFC 3339), when it is.
+    pub blocked_until: Option<String>,
+    /// Sources that could not be polled.
+    pub source_errors: usize,
+    /// With `--dry-run`: the addresses that would be fetched.
+    pub would_fetch: Vec<String>,
+}
+
+impl CrawlSummary {
+    /// The exit code of the run.
+    pub fn exit_code(&self) -> ExitCode {
+        if self.blocked_until.is_some() {
+            ExitCode::Blocked
+        } else if self.failed > 0 || self.source_errors > 0 {
+            ExitCode::SomeFailed
+        } else {
+            ExitCode::Ok
+        }
+    }
+}
+
+impl std::fmt::Display for CrawlSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} new, {} updated, {} skipped, {} failed, {} blocked",
+            self.new, self.updated, self.skipped, self.failed, self.blocked
+        )?;
+        if self.gave_up + self.gone > 0 {
+            write!(f, " ({} given up, {} deleted or removed)", self.gave_up, self.gone)?;
+        }
+        if let Some(until) = &self.blocked_until {
+            write!(f, "; WeChat blocked until {until}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What the run reports as it goes (for a progress bar and log lines).
+pub enum Event<'a> {
+    /// Articles due this run (the progress bar's length).
+    Queue(usize),
+    /// One article handled.
+    Article {
+        /// Its address.
+        url: &'a str,
+        /// What happened, in a word or two.
+        outcome: &'a str,
+    },
+    /// A failure worth a log line.
+    Warn(&'a Error),
+}
+
+fn unix_now() -> i64 {
+    Utc::now().timestamp()
+}
+
+/// A run of the crawl. Holds the lock for its whole life.
+pub struct Crawl {
+    config: CrawlConfig,
+    state: State,
+    fetcher: Fetcher,
+    limiter: HostLimiter,
+    _lock: Lock,
+}
+
+impl Crawl {
+    /// Takes the lock, opens the state, builds the client.
+    pub fn open(config: CrawlConfig) -> Result<Crawl> {
+        let lock = Lock::acquire(&lock_path(&config.state))?;
+        let state = State::open(&config.state)?;
+        let fetch =
+            FetchConfig::from_env().map_err(|message| Error::Config { path: "WXSEC_ORIGIN".into(), message })?;
+        let fetcher = Fetcher::new(FetchConfig {
+            timeout: config.timeout,
+            connect_timeout: config.timeout.min(fetch.connect_timeout),
+            ..fetch
+        })?;
+        let mut limiter = HostLimiter::new(config.delay, config.jitter);
+        limiter.set_interval(WECHAT_HOST, config.delay);
+        Ok(Crawl { config, state, fetcher, limiter, _lock: lock })
+    }
+
+    /// The state, for `status` and tests.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    fn tmp_dir(&self) -> std::path::PathBuf {
+        self.config.out.join(".wxsec/tmp")
+    }
+
+    /// Runs: polls the sources, then fetches what is due.
+    pub async fn run(&mut self, opts: &RunOptions, mut event: impl FnMut(Event)) -> Result<CrawlSummary> {
+        let mut summary = CrawlSummary::default();
+        // Scraps of a write a killed run left behind; the lock says no other run is writing.
+        let tmp = self.tmp_dir();
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|source| Error::Write { path: tmp.clone(), source })?;
+
+        let now = unix_now();
+        let blocked_until =
+            self.state.setting("blocked_until")?.and_then(|v| v.parse::<i64>().ok()).filter(|t| *t > now);
+        let mut wechat_blocked = blocked_until.is_some();
+        if let Some(t) = blocked_until {
+            summary.blocked_until = Some(rfc3339(t));
+        }
+
+        let sources = self.config.sources.clone();
+        for source in &sources {
+            let found = match self.poll(source, opts, wechat_blocked).await {
+                Ok(found) => found,
+                Err(Error::NotArticle { kind: PageKind::Verify, .. }) => {
+                    self.trip_breaker(&mut summary)?;
+                    wechat_blocked = true;
+                    continue;
+                }
+                Err(e) => {
+                    summary.source_errors += 1;
+                    event(Event::Warn(&e));
+                    continue;
+                }
+            };
+            let (found, bad): (Vec<String>, Vec<String>) = found.into_iter().partition(|u| State::key_for(u).is_some());
+            for target in bad {
+                event(Event::Warn(&Error::BadTarget { target: format!("{}: {target}", source.name()) }));
+            }
+            if opts.dry_run {
+                for url in found {
+                    let request = State::key_for(&url).map(|(_, r)| r).unwrap_or(url);
+                    if !self.state.knows(&request)? && !summary.would_fetch.contains(&request) {
+                        summary.would_fetch.push(request);
+                    }
+                }
+                continue;
+            }
+            let added = self.state.batch(|s| {
+                let mut added = 0;
+                for url in &found {
+                    added += usize::from(s.discover(url, source.name(), 0, now)?);
+                }
+                Ok(added)
+            })?;
+            summary.discovered += added;
+            summary.skipped += found.len() - added;
+            self.state.polled(source.name(), None, None, now)?;
+        }
+        if opts.dry_run {
+            for row in self.state.due(now, usize::MAX >> 1)? {
+                if !summary.would_fetch.contains(&row.url) {
+                    summary.would_fetch.push(row.url);
+                }
+            }
+            return Ok(summary);
+        }
+
+        let mut fetched = 0usize;
+        let mut followed = 0u32;
+        // Articles whose last attempt this run failed: a retry that succeeds within the run
+        // takes its article off the list.
+        let mut failing: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let limit = opts.limit.unwrap_or(usize::MAX);
+        let queued = self.state.due(now, limit.min(1 << 20))?.len();
+        event(Event::Queue(queued));
+        let deadline = std::time::Instant::now() + self.config.max_wait;
+        'queue: loop {
+            let now = unix_now();
+            let due = self.state.due(now, 64)?;
+            if due.is_empty() {
+                // Retries that fall due soon are waited for; later ones are the next run's.
+                match self.state.next_due()? {
+                    Some(t) if !wechat_blocked && fetched < limit => {
+                        let wait = Duration::from_secs((t - now).max(0) as u64);
+                        if std::time::Instant::now() + wait > deadline {
+                            break;
+                        }
+                        tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+                        continue;
+                    }
+                    _ => break,
+                }
+            }
+            for row in due {
+                if wechat_blocked {
+                    summary.blocked += 1;
+                    continue;
+                }
+                if fetched >= limit {
+                    break 'queue;
+                }
+                fetched += 1;
+                match self.fetch_one(&row, &mut summary, &mut followed).await {
+                    Ok(outcome) => {
+                        failing.remove(&row.key);
+                        event(Event::Article { url: &row.url, outcome })
+                    }
+                    Err(e @ Error::Write { .. }) | Err(e @ Error::State { .. }) => return Err(e),
+                    Err(Error::NotArticle { kind: PageKind::Verify, .. }) => {
+                        self.trip_breaker(&mut summary)?;
+                        wechat_blocked = true;
+                        summary.blocked += 1;
+                        event(Event::Article { url: &row.url, outcome: "blocked" });
+                    }
+                    Err(e) => {
+                        failing.insert(row.key.clone());
+                        event(Event::Warn(&e));
+                        event(Event::Article { url: &row.url, outcome: "failed" });
+                    }
+                }
+            }
+            if wechat_blocked {
+                // Count what stays waiting, then stop: no more requests to WeChat this run.
+                summary.blocked = self.state.due(i64::MAX, 1 << 20)?.len();
+                break;
+            }
+        }
+        summary.failed = failing.len();
+        Ok(summary)
+    }
+
+    fn trip_breaker(&self, summary: &mut CrawlSummary) -> Result<()> {
+        let until = unix_now() + self.config.cooldown.as_secs() as i64;
+        self.state.set_setting("blocked_until", &until.to_string())?;
+        summary.blocked_until = Some(rfc3339(until));
+        Ok(())
+    }
+
+    /// Polls one source; returns the article addresses it lists.
+    async fn poll(&mut self, source: &Source, opts: &RunOptions, wechat_blocked: bool) -> Result<Vec<String>> {
+        match source {
+            Source::Urls { path, .. } => Ok(sources::read_urls(path)?),
+            Source::Feed { name, url } => {
+                let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+                self.limiter.set_interval(&host, self.config.feed_delay);
+                self.limiter.acquire(&host).await;
+                let (etag, modified) = self.state.source_validators(name)?;
+                match self.fetcher.fetch_feed(url, etag.as_deref(), modified.as_deref()).await? {
+                    FeedResponse::NotModified => Ok(Vec::new()),
+                    FeedResponse::Body { bytes, etag, last_modified } => {
+                        let items = sources::feed_items(&bytes, url)?;
+                        if !opts.dry_run {
+                            self.state.polled(name, etag.as_deref(), last_modified.as_deref(), unix_now())?;
+                        }
+                        Ok(items.into_iter().filter(|i| sources::since_ok(i, opts.since)).map(|i| i.url).collect())
+                    }
+                }
+            }
+            Source::Album { url, .. } => {
+                if wechat_blocked {
+                    return Ok(Vec::new());
+                }
+                let address =
+                    crate::article::article_address(url).ok_or_else(|| Error::BadTarget { target: url.clone() })?;
+                let biz =
+                    address.query_pairs().find(|(k, _)| k == "__biz").map(|(_, v)| v.into_owned()).unwrap_or_default();
+                self.limiter.acquire(WECHAT_HOST).await;
+                let page = self.fetcher.fetch(url, &address).await?;
+                let (kind, evidence) = crate::page::classify(&page.html);
+                if kind == PageKind::Verify {
+                    return Err(Error::NotArticle { target: url.clone(), kind, evidence });
+                }
+                let links = sources::article_links(&page.html);
+                Ok(sources::same_account(&links, &biz).cloned().collect())
+            }
+        }
+    }
+
+    /// Fetches one article and records the outcome; returns a word for the log.
+    async fn fetch_one(
+        &mut self,
+        row: &state::Row,
+        summary: &mut CrawlSummary,
+        followed: &mut u32,
+    ) -> Result<&'static str> {
+        let now = unix_now();
+        let Ok(target) = url::Url::parse(&row.url) else {
+            self.state.finish(&row.key, Status::GaveUp, "not an address", now)?;
+            summary.gave_up += 1;
+            return Ok("gave-up");
+        };
+        self.limiter.acquire(WECHAT_HOST).await;
+        let fetched = self.fetcher.fetch(&row.url, &target).await;
+        let result = fetched.and_then(|page| extract(&page).map(|a| (a, page.fetched_at)));
+        let (article, fetched_at) = match result {
+            Ok(x) => x,
+            Err(Error::NotArticle { kind: PageKind::Verify, target, evidence }) => {
+                return Err(Error::NotArticle { target, kind: PageKind::Verify, evidence });
+            }
+            Err(e @ Error::NotArticle { kind: PageKind::Deleted, .. }) => {
+                self.state.finish(&row.key, Status::Deleted, &e.to_string(), now)?;
+                summary.gone += 1;
+                return Ok("deleted");
+            }
+            Err(e @ Error::NotArticle { kind: PageKind::Removed | PageKind::Gone, .. }) => {
+                self.state.finish(&row.key, Status::Removed, &e.to_string(), now)?;
+                summary.gone += 1;
+                return Ok("removed");
+            }
+            Err(e) => {
+                let attempts = row.attempts + 1;
+                let retry = e.is_retryable()
+                    || matches!(&e, Error::NotArticle { kind: PageKind::Unavailable | PageKind::Error, .. });
+                if !retry || attempts >= i64::from(self.config.max_attempts) {
+                    self.state.finish(&row.key, Status::GaveUp, &e.to_string(), now)?;
+                    summary.gave_up += 1;
+                } else {
+                    let after = match &e {
+                        Error::Status { retry_after: Some(s), .. } => Duration::from_secs(*s),
+                        _ => Duration::ZERO,
+                    };
+                    let wait = after.max(backoff(self.config.retry_base, row.attempts));
+                    self.state.retry_later(&row.key, &e.to_string(), now + wait.as_secs().max(1) as i64)?;
+                }
+                return Err(e);
+            }
+        };
+        let record = Record::new(article, fetched_at);
+        let body = record.body_markdown();
+        let hash = format!("{:016x}", fnv1a(body.as_bytes()));
+        let contents = match self.config.format {
+            store::Format::Markdown => record.to_markdown(),
+            store::Format::Json => record.to_json(),
+        };
+        let relative = store::relative_path(&record, self.config.format);
+        let tmp = self.tmp_dir();
+        store::write_atomic_via(&self.config.out, &relative, contents.as_bytes(), &tmp)?;
+        let outcome = match &row.content_hash {
+            None => {
+                summary.new += 1;
+                "new"
+            }
+            Some(old) if *old != hash => {
+                summary.updated += 1;
+                "updated"
+            }
+            Some(_) => {
+                summary.skipped += 1;
+                "unchanged"
+            }
+        };
+        self.state.done(row, record.id(), &relative.to_string_lossy(), &hash, now)?;
+        // Other articles of the same account that this one links to.
+        if (row.depth as u32) < self.config.follow_depth
+            && let Some(id) = record.id()
+        {
+            let links = sources::article_links(&record.article.body);
+            for link in sources::same_account(&links, &id.biz) {
+                if *followed >= self.config.follow_max {
+                    break;
+                }
+                if self.state.discover(link, "follow", row.depth + 1, now)? {
+                    *followed += 1;
+                    summary.discovered += 1;
+                }
+            }
+        }
+        Ok(outcome)
+    }
+}
+
+fn rfc3339(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0).map(|d| d.to_rfc3339()).unwrap_or_default()
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// What `wxsec status` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    /// Articles by status.
+    pub articles: Vec<(String, i64)>,
+    /// Until when WeChat is left alone, if it is.
+    pub blocked_until: Option<String>,
+    /// Each source with its last poll (RFC 3339).
+    pub sources: Vec<(String, Option<String>)>,
+}
+
+/// Reads the state without taking the lock (SQLite's own locking keeps reads consistent).
+pub fn status(state_path: &Path) -> Result<StatusReport> {
+    if !state_path.exists() {
+        return Err(Error::State {
+            path: state_path.to_path_buf(),
+            message: "no state file yet: run `wxsec crawl` first".to_string(),
+        });
+    }
+    let state = State::open(state_path)?;
+    let now = unix_now();
+    let blocked_until =
+        state.setting("blocked_until")?.and_then(|v| v.parse::<i64>().ok()).filter(|t| *t > now).map(rfc3339);
+    let sources = state.sources()?.into_iter().map(|(n, t)| (n, t.map(rfc3339))).collect();
+    Ok(StatusReport { articles: state.counts()?, blocked_until, sources })
+}

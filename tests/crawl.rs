@@ -1,0 +1,468 @@
+//! `wxsec crawl` end to end: the real binary, a real SQLite state file, real HTTP to a local
+//! server on 127.0.0.1 serving corpus pages (through `WXSEC_ORIGIN`), feeds and URL lists.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use wiremock::matchers::{header, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+fn page(name: &str) -> Vec<u8> {
+    std::fs::read(common::corpus_dir().join("html").join(name)).unwrap()
+}
+
+fn html(body: Vec<u8>) -> ResponseTemplate {
+    ResponseTemplate::new(200).insert_header("content-type", "text/html; charset=utf-8").set_body_bytes(body)
+}
+
+/// Long address of article-07 (its page names this id).
+const A07: &str =
+    "https://mp.weixin.qq.com/s?__biz=MjM5ODYxMDA5OQ==&mid=2651960800&idx=1&sn=595842fb2dc75aa505f544b956f2d65c";
+const A09: &str =
+    "https://mp.weixin.qq.com/s?__biz=MjM5ODYxMDA5OQ==&mid=2651960726&idx=1&sn=0fdaf0e7040318aabfeba553f815d691";
+
+struct Setup {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Setup {
+    fn new(extra: &str, sources: &str) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("wxsec.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "out = \"archive\"\ndelay = 0\nfeed_delay = 0\njitter = 0\nretry_base = 0.2\ncooldown = 2\nmax_wait = 5\ntimeout = 5\n{extra}\n{sources}"
+            ),
+        )
+        .unwrap();
+        Setup { dir, config }
+    }
+
+    fn urls(&self, lines: &[&str]) -> String {
+        let p = self.dir.path().join("urls.txt");
+        std::fs::write(&p, format!("# test list\n{}\n", lines.join("\n"))).unwrap();
+        "[[source]]\nname = \"list\"\nurls = \"urls.txt\"\n".to_string()
+    }
+
+    fn cmd(&self, server: &MockServer) -> Command {
+        let mut c = Command::cargo_bin("wxsec").unwrap();
+        c.env("WXSEC_ORIGIN", server.uri()).env_remove("HTTP_PROXY").env_remove("HTTPS_PROXY").env_remove("http_proxy");
+        c.arg("crawl").arg("--config").arg(&self.config);
+        c
+    }
+
+    fn archive(&self) -> PathBuf {
+        self.dir.path().join("archive")
+    }
+
+    fn records(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.archive()];
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else { continue };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.file_name().is_some_and(|n| n == ".wxsec") {
+                    continue;
+                }
+                if p.is_dir() { stack.push(p) } else { out.push(p) }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn state(&self) -> wxsec::crawl::state::State {
+        wxsec::crawl::state::State::open(&self.archive().join(".wxsec/state.sqlite")).unwrap()
+    }
+}
+
+fn summary(out: &std::process::Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
+        .unwrap_or_else(|_| panic!("no JSON summary in {stdout}"))
+}
+
+async fn article_requests(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r: &&Request| r.url.path().starts_with("/s"))
+        .count()
+}
+
+fn rss(items: &[&str]) -> String {
+    let items: String = items
+        .iter()
+        .map(|u| {
+            format!(
+                "<item><title>t</title><link>{}</link><pubDate>Mon, 06 Jan 2025 08:00:00 GMT</pubDate></item>",
+                u.replace('&', "&amp;")
+            )
+        })
+        .collect();
+    format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>bridge</title>{items}</channel></rss>")
+}
+
+async fn serve_articles(server: &MockServer) {
+    Mock::given(path("/s"))
+        .and(query_param("mid", "2651960800"))
+        .respond_with(html(page("article-07.html")))
+        .mount(server)
+        .await;
+    Mock::given(path("/s"))
+        .and(query_param("mid", "2651960726"))
+        .respond_with(html(page("article-09.html")))
+        .mount(server)
+        .await;
+    Mock::given(path("/s/KDWh_qGpFN5Vu1TR9t30Mw")).respond_with(html(page("article-02.html"))).mount(server).await;
+    Mock::given(path("/s/OneMore16")).respond_with(html(page("article-16.html"))).mount(server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feed_and_list_are_archived_once_and_only_new_items_are_fetched() {
+    let server = MockServer::start().await;
+    serve_articles(&server).await;
+    // A conditional feed: the second poll sends the ETag and gets 304.
+    Mock::given(path("/feed.xml"))
+        .and(header("if-none-match", "\"v1\""))
+        .respond_with(ResponseTemplate::new(304))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/feed.xml"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/rss+xml")
+                .insert_header("etag", "\"v1\"")
+                .set_body_string(rss(&[
+                    A07,
+                    "https://mp.weixin.qq.com/s/KDWh_qGpFN5Vu1TR9t30Mw?scene=1",
+                    "https://example.com/x",
+                ])),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let s = Setup::new("", "");
+    // The list names article-07 again (another form) and article-09.
+    let sources = format!(
+        "{}[[source]]\nname = \"bridge\"\nfeed = \"{}/feed.xml\"\n",
+        s.urls(&[&A07.replace("https://", "http://").replace("&sn", "&chksm=1&sn"), A09]),
+        server.uri()
+    );
+    std::fs::write(&s.config, format!("{}\n{sources}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+
+    let first = s.cmd(&server).arg("--json").assert().success();
+    let sum = summary(first.get_output());
+    assert_eq!(sum["new"], 3, "{sum}");
+    assert_eq!(s.records().len(), 3);
+    for r in s.records() {
+        let text = std::fs::read_to_string(&r).unwrap();
+        assert!(common::check_record(&text).is_empty(), "{}: {:?}", r.display(), common::check_record(&text));
+    }
+    let fetched = article_requests(&server).await;
+    assert_eq!(fetched, 3, "each article fetched once");
+
+    // Second run: nothing new, nothing fetched.
+    let second = s.cmd(&server).arg("--json").assert().success();
+    assert_eq!(summary(second.get_output())["new"], 0);
+    assert_eq!(article_requests(&server).await, fetched);
+
+    // A new feed item: exactly one more record.
+    server.reset().await;
+    serve_articles(&server).await;
+    Mock::given(path("/feed.xml"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(rss(&[A07, "https://mp.weixin.qq.com/s/OneMore16"])))
+        .mount(&server)
+        .await;
+    let third = s.cmd(&server).arg("--json").assert().success();
+    assert_eq!(summary(third.get_output())["new"], 1);
+    assert_eq!(article_requests(&server).await, 1);
+    assert_eq!(s.records().len(), 4);
+    let counts = s.state().counts().unwrap();
+    assert_eq!(counts, vec![("done".to_string(), 4)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_faults_are_retried_and_final_ones_recorded() {
+    let server = MockServer::start().await;
+    // 429 with Retry-After, then the page.
+    Mock::given(path("/s/RateLimited"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/s/RateLimited"))
+        .respond_with(html(page("article-07.html")))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    // Two 500s, then the page.
+    Mock::given(path("/s/Flaky500"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/s/Flaky500")).respond_with(html(page("article-09.html"))).with_priority(2).mount(&server).await;
+    // A response slower than the timeout, then the page.
+    Mock::given(path("/s/Slow"))
+        .respond_with(html(page("article-16.html")).set_delay(Duration::from_secs(3)))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/s/Slow")).respond_with(html(page("article-16.html"))).with_priority(2).mount(&server).await;
+    // Deleted: recorded as such, never asked again.
+    Mock::given(path("/s/Gone")).respond_with(html(page("deleted-01.html"))).mount(&server).await;
+    // Always 503: given up after max_attempts.
+    Mock::given(path("/s/Down")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    // A short link that redirects to a long address.
+    Mock::given(path("/s/Short07"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", A07))
+        .mount(&server)
+        .await;
+    Mock::given(path("/s"))
+        .and(query_param("mid", "2651960800"))
+        .respond_with(html(page("article-07.html")))
+        .mount(&server)
+        .await;
+
+    let s = Setup::new("max_attempts = 3\ntimeout = 1", "");
+    let list = s.urls(&[
+        "https://mp.weixin.qq.com/s/RateLimited",
+        "https://mp.weixin.qq.com/s/Flaky500",
+        "https://mp.weixin.qq.com/s/Slow",
+        "https://mp.weixin.qq.com/s/Gone",
+        "https://mp.weixin.qq.com/s/Down",
+    ]);
+    let cfg = std::fs::read_to_string(&s.config).unwrap().replace("timeout = 5\n", "");
+    std::fs::write(&s.config, format!("{cfg}\n{list}")).unwrap();
+    let run = s.cmd(&server).arg("--json").assert().code(8);
+    let sum = summary(run.get_output());
+    assert_eq!(sum["new"], 3, "{sum}");
+    assert_eq!(sum["gone"], 1, "{sum}");
+    assert_eq!(sum["gave_up"], 1, "{sum}");
+    assert_eq!(sum["failed"], 1, "only the dead host is still failing: {sum}");
+    let statuses: Vec<(String, String)> = s.state().all().unwrap().into_iter().map(|(k, st, _)| (k, st)).collect();
+    assert!(statuses.iter().any(|(k, st)| k == "s:Gone" && st == "deleted"), "{statuses:?}");
+    assert!(statuses.iter().any(|(k, st)| k == "s:Down" && st == "gave-up"), "{statuses:?}");
+    let down_requests = server.received_requests().await.unwrap().iter().filter(|r| r.url.path() == "/s/Down").count();
+    assert_eq!(down_requests, 3, "max_attempts = 3");
+
+    // The short link resolves to the long address already archived: no second record.
+    let list = s.urls(&["https://mp.weixin.qq.com/s/Short07", "https://mp.weixin.qq.com/s/Gone"]);
+    std::fs::write(&s.config, format!("{cfg}\n{list}")).unwrap();
+    let before = s.records().len();
+    let again = s.cmd(&server).arg("--json").assert().success();
+    let sum = summary(again.get_output());
+    assert_eq!(s.records().len(), before, "{sum}");
+    assert!(
+        server.received_requests().await.unwrap().iter().filter(|r| r.url.path() == "/s/Gone").count() == 1,
+        "deleted is never retried"
+    );
+    // Known now under both names.
+    assert!(s.state().knows("https://mp.weixin.qq.com/s/Short07").unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verification_page_trips_the_breaker_until_the_cool_down_ends() {
+    let server = MockServer::start().await;
+    Mock::given(path("/s/First")).respond_with(html(page("article-07.html"))).mount(&server).await;
+    Mock::given(path("/s/Second"))
+        .respond_with(html(page("verify-01.html")))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/s/Second")).respond_with(html(page("article-09.html"))).with_priority(2).mount(&server).await;
+    Mock::given(path("/s/Third")).respond_with(html(page("article-16.html"))).mount(&server).await;
+    let s = Setup::new("", "");
+    let list = s.urls(&[
+        "https://mp.weixin.qq.com/s/First",
+        "https://mp.weixin.qq.com/s/Second",
+        "https://mp.weixin.qq.com/s/Third",
+    ]);
+    std::fs::write(&s.config, format!("{}\n{list}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+
+    let first = s.cmd(&server).arg("--json").assert().code(4);
+    let sum = summary(first.get_output());
+    assert_eq!(sum["new"], 1, "{sum}");
+    assert_eq!(sum["blocked"], 2, "{sum}");
+    assert!(sum["blocked_until"].is_string());
+    let asked = article_requests(&server).await;
+    assert_eq!(asked, 2, "no request after the verification page");
+
+    // During the cool-down: no request to WeChat at all.
+    s.cmd(&server).assert().code(4);
+    assert_eq!(article_requests(&server).await, asked);
+    let status = Command::cargo_bin("wxsec").unwrap().args(["status", "--config"]).arg(&s.config).assert().success();
+    let text = String::from_utf8_lossy(&status.get_output().stdout).to_string();
+    assert!(text.contains("blocked until") && text.contains("pending"), "{text}");
+
+    // After it: the rest is fetched.
+    std::thread::sleep(Duration::from_millis(2200));
+    let after = s.cmd(&server).arg("--json").assert().success();
+    assert_eq!(summary(after.get_output())["new"], 2);
+    assert_eq!(s.records().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_body_is_a_retried_failure_not_a_record() {
+    // A raw server that promises more bytes than it sends, then hangs up, once.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = page("article-07.html");
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for (i, stream) in listener.incoming().take(2).enumerate() {
+            let mut stream = stream.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let send = if i == 0 { &body[..body.len() / 2] } else { &body[..] };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(send);
+        }
+    });
+    let s = Setup::new("", "");
+    let list = s.urls(&["https://mp.weixin.qq.com/s/Cut"]);
+    std::fs::write(&s.config, format!("{}\n{list}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+    let out = Command::cargo_bin("wxsec")
+        .unwrap()
+        .env("WXSEC_ORIGIN", format!("http://{addr}"))
+        .args(["crawl", "--json", "--config"])
+        .arg(&s.config)
+        .assert()
+        .success();
+    let sum = summary(out.get_output());
+    assert_eq!(sum["new"], 1, "the retry within the run got the whole page: {sum}");
+    let records = s.records();
+    assert_eq!(records.len(), 1);
+    assert!(common::check_record(&std::fs::read_to_string(&records[0]).unwrap()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_runs_leave_whole_records_and_a_consistent_state() {
+    let server = MockServer::start().await;
+    let names: Vec<String> = std::fs::read_dir(common::corpus_dir().join("html"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| {
+            (n.starts_with("article-") || n.starts_with("text-") || n.starts_with("picture-")) && n.ends_with(".html")
+        })
+        .collect();
+    let mut urls = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let id = format!("K{i:02}");
+        Mock::given(path(format!("/s/{id}")))
+            .respond_with(html(page(n)).set_delay(Duration::from_millis(60)))
+            .mount(&server)
+            .await;
+        urls.push(format!("https://mp.weixin.qq.com/s/{id}"));
+    }
+    let s = Setup::new("", "");
+    let list = s.urls(&urls.iter().map(String::as_str).collect::<Vec<_>>());
+    std::fs::write(&s.config, format!("{}\n{list}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("wxsec");
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..10 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut child = std::process::Command::new(&bin)
+            .env("WXSEC_ORIGIN", server.uri())
+            .args(["crawl", "--config"])
+            .arg(&s.config)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50 + seed % 500));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+    }
+    s.cmd(&server).assert().success();
+    let state = s.state();
+    let rows = state.all().unwrap();
+    assert!(rows.iter().all(|(_, st, _)| st == "done"), "{rows:?}");
+    let mut paths: Vec<String> = rows.iter().filter_map(|(_, _, p)| p.clone()).collect();
+    paths.sort();
+    paths.dedup();
+    let records = s.records();
+    assert_eq!(records.len(), paths.len(), "one file per archived article, no partial or stray file");
+    for r in &records {
+        let text = std::fs::read_to_string(r).unwrap();
+        assert!(common::check_record(&text).is_empty(), "{}: {:?}", r.display(), common::check_record(&text));
+        let rel = r.strip_prefix(s.archive()).unwrap().to_string_lossy().to_string();
+        assert!(paths.contains(&rel), "{rel} is not in the state");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_is_locked_out_and_a_bad_state_is_named() {
+    let server = MockServer::start().await;
+    Mock::given(path("/s/Slow1"))
+        .respond_with(html(page("article-07.html")).set_delay(Duration::from_secs(2)))
+        .mount(&server)
+        .await;
+    let s = Setup::new("", "");
+    let list = s.urls(&["https://mp.weixin.qq.com/s/Slow1"]);
+    std::fs::write(&s.config, format!("{}\n{list}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("wxsec");
+    let mut first = std::process::Command::new(&bin)
+        .env("WXSEC_ORIGIN", server.uri())
+        .args(["crawl", "--config"])
+        .arg(&s.config)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let locked = s.cmd(&server).assert().code(9);
+    assert!(String::from_utf8_lossy(&locked.get_output().stderr).contains("another wxsec crawl is running"));
+    assert!(first.wait().unwrap().success());
+
+    // A state file that is not one.
+    let state = s.archive().join(".wxsec/state.sqlite");
+    std::fs::remove_file(state.with_extension("sqlite-wal")).ok();
+    std::fs::remove_file(state.with_extension("sqlite-shm")).ok();
+    std::fs::write(&state, vec![b'x'; 8192]).unwrap();
+    let bad = s.cmd(&server).assert().code(10);
+    let stderr = String::from_utf8_lossy(&bad.get_output().stderr).to_string();
+    assert!(stderr.contains("not a wxsec state file"), "{stderr}");
+    assert_eq!(std::fs::read(&state).unwrap(), vec![b'x'; 8192], "the bad file is left as it was");
+}
+
+#[test]
+fn configuration_mistakes_exit_2_and_dry_runs_change_nothing() {
+    let s = Setup::new("", "");
+    let mut c = Command::cargo_bin("wxsec").unwrap();
+    c.args(["crawl", "--config"]).arg(&s.config).assert().code(2);
+    std::fs::write(&s.config, "delay = \"fast\"\n").unwrap();
+    Command::cargo_bin("wxsec").unwrap().args(["crawl", "--config"]).arg(&s.config).assert().code(2);
+
+    let s = Setup::new("", "");
+    let list = s.urls(&[A07, A09, "not an address"]);
+    std::fs::write(&s.config, format!("{}\n{list}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+    let out = Command::cargo_bin("wxsec")
+        .unwrap()
+        .env("WXSEC_ORIGIN", "http://127.0.0.1:9")
+        .args(["crawl", "--dry-run", "--config"])
+        .arg(&s.config)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), vec![A07, A09]);
+    assert!(s.records().is_empty());
+}
