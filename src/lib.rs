@@ -6,6 +6,18 @@
 //! page, [`markdown`] turns the content into clean Markdown, [`record`] writes the front matter and
 //! the JSON form, and [`store`] puts a record on disk whole or not at all. Only `fetch` and `store`
 //! do I/O; everything between them is pure and works on strings.
+//!
+//! ```
+//! use wxsec::{FetchedPage, Record};
+//!
+//! let html = r#"<script>var msg_title = '漏洞预警'.html(false); var nickname = htmlDecode("安全中心");
+//!     var ct = "1735144230";</script><div id="js_content"><p>请<strong>尽快</strong>升级。</p></div>"#;
+//! let page = FetchedPage { target: "example".into(), url: None, html: html.into(), fetched_at: chrono::Utc::now() };
+//! let article = wxsec::extract::extract(&page).unwrap();
+//! let record = Record::new(article, page.fetched_at);
+//! assert_eq!(record.date, "2024-12-26");
+//! assert!(record.to_markdown().ends_with("# 漏洞预警\n\n请**尽快**升级。\n"));
+//! ```
 #![deny(missing_docs)]
 
 pub mod article;
