@@ -61,8 +61,9 @@ impl Record {
             out.push('\n');
         }
         out.push_str("---\n\n");
+        // The body is tidy already: the front matter lines are the only other text.
         out.push_str(&self.body_markdown());
-        crate::markdown::tidy(&out)
+        out
     }
 
     /// The Markdown after the front matter: `# title`, the cover, the article.

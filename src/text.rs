@@ -171,6 +171,17 @@ pub fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{00ad}')
 }
 
+/// Whether a text holds any of [`is_invisible`]'s characters, found by their UTF-8 lead bytes
+/// rather than by decoding every character.
+pub fn has_invisible(s: &str) -> bool {
+    let b = s.as_bytes();
+    memchr::memchr3_iter(0xE2, 0xEF, 0xC2, b).any(|i| match b[i] {
+        0xE2 => matches!((b.get(i + 1), b.get(i + 2)), (Some(0x80), Some(0x8B..=0x8D)) | (Some(0x81), Some(0xA0))),
+        0xEF => matches!((b.get(i + 1), b.get(i + 2)), (Some(0xBB), Some(0xBF))),
+        _ => b.get(i + 1) == Some(&0xAD),
+    })
+}
+
 /// A value read from a page: entities decoded, white space folded; `None` when nothing is left.
 pub fn clean_value(s: &str) -> Option<String> {
     let v = fold_ws(&decode_entities(s));
@@ -206,6 +217,14 @@ mod tests {
         assert_eq!(js_string_literal(r"'it\'s'").unwrap().0, "it's");
         assert_eq!(js_string_literal(r#""\u4e2d\ud83d\ude00""#).unwrap().0, "中😀");
         assert_eq!(js_string_literal(r#""open"#), None);
+    }
+
+    #[test]
+    fn invisible_scan() {
+        assert!(!has_invisible("“中文，标点”¥"));
+        for c in ['\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{ad}'] {
+            assert!(has_invisible(&format!("a{c}b")), "{c:?}");
+        }
     }
 
     #[test]

@@ -10,6 +10,8 @@
 mod escape;
 mod tidy;
 
+use std::collections::HashSet;
+
 use ego_tree::NodeRef;
 use scraper::{Html, Node, node::Element};
 
@@ -28,7 +30,7 @@ pub struct Converted {
 /// Converts an HTML fragment (the inner HTML of the content element) to Markdown.
 pub fn convert(fragment: &str) -> Converted {
     let doc = Html::parse_fragment(fragment);
-    let mut em = Emitter::default();
+    let mut em = Emitter { with_blocks: block_holders(doc.tree.root()), ..Emitter::default() };
     let mut cx = Blocks::default();
     em.children(doc.tree.root(), &mut cx, 0);
     cx.flush();
@@ -41,6 +43,8 @@ const MAX_DEPTH: usize = 120;
 
 #[derive(Default)]
 struct Emitter {
+    /// Elements with a block element somewhere below them, found in one pass over the tree.
+    with_blocks: HashSet<ego_tree::NodeId>,
     images: Vec<String>,
     bold: usize,
     italic: usize,
@@ -163,59 +167,84 @@ fn is_hidden(node: NodeRef<Node>, el: &Element) -> bool {
         return true;
     }
     let Some(style) = el.attr("style") else { return false };
-    let compact = compact_style(style);
-    if compact.contains("display:none") || compact.contains("visibility:hidden") {
+    if hides_box(style) {
         return true;
     }
     // A zero font size hides text, unless a descendant sets its own size: editors zero the
     // container's font to remove the gaps between inline blocks.
-    zero_font(&compact)
+    font_sizes(style).any(|n| n == 0.0)
         && !node.descendants().skip(1).any(|n| match n.value() {
-            Node::Element(e) => e.attr("style").is_some_and(|s| sets_font_size(&compact_style(s))),
+            Node::Element(e) => e.attr("style").is_some_and(|s| font_sizes(s).any(|n| n > 0.0)),
             _ => false,
         })
 }
 
 /// Whether an inline style hides its element's text (for markup without a tree around it).
 pub fn style_hides(style: &str) -> bool {
-    let compact = compact_style(style);
-    compact.contains("display:none") || compact.contains("visibility:hidden") || zero_font(&compact)
+    hides_box(style) || font_sizes(style).any(|n| n == 0.0)
 }
 
-fn compact_style(style: &str) -> String {
-    style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase()
+/// The declarations of an inline style, as (name, value), without allocating.
+fn declarations(style: &str) -> impl Iterator<Item = (&str, &str)> {
+    style.split(';').filter_map(|d| d.split_once(':').map(|(n, v)| (n.trim(), v.trim())))
 }
 
-/// The font sizes a style sets (`font-size:…` or the `font:` shorthand), as numbers.
-fn font_sizes(compact: &str) -> impl Iterator<Item = f64> + '_ {
-    compact.split(';').filter_map(|decl| {
-        let value = decl.strip_prefix("font-size:").or_else(|| decl.strip_prefix("font:"))?;
-        let num: String = value.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
-        num.parse::<f64>().ok()
+fn hides_box(style: &str) -> bool {
+    declarations(style).any(|(n, v)| {
+        let v = v.trim_end_matches("!important").trim();
+        (n.eq_ignore_ascii_case("display") && v.eq_ignore_ascii_case("none"))
+            || (n.eq_ignore_ascii_case("visibility") && v.eq_ignore_ascii_case("hidden"))
     })
 }
 
-fn zero_font(compact: &str) -> bool {
-    font_sizes(compact).any(|n| n == 0.0)
+/// The font sizes a style sets (`font-size:…` or the `font:` shorthand), as numbers.
+fn font_sizes(style: &str) -> impl Iterator<Item = f64> + '_ {
+    declarations(style).filter_map(|(n, v)| {
+        if !(n.eq_ignore_ascii_case("font-size") || n.eq_ignore_ascii_case("font")) {
+            return None;
+        }
+        let end = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len());
+        v[..end].parse::<f64>().ok()
+    })
 }
 
-fn sets_font_size(compact: &str) -> bool {
-    font_sizes(compact).any(|n| n > 0.0)
-}
-
-fn style_of(el: &Element) -> String {
-    el.attr("style").map(compact_style).unwrap_or_default()
+/// Bold, italic from an inline style.
+fn style_emphasis(style: &str) -> (bool, bool) {
+    let (mut bold, mut italic) = (false, false);
+    for (n, v) in declarations(style) {
+        if n.eq_ignore_ascii_case("font-weight") {
+            let v = v.trim_end_matches("!important").trim();
+            bold = v.eq_ignore_ascii_case("bold")
+                || v.eq_ignore_ascii_case("bolder")
+                || v.parse::<u32>().is_ok_and(|w| w >= 600);
+        } else if n.eq_ignore_ascii_case("font-style") {
+            italic = v.trim_end_matches("!important").trim().eq_ignore_ascii_case("italic");
+        }
+    }
+    (bold, italic)
 }
 
 fn has_class(el: &Element, prefix: &str) -> bool {
     el.classes().any(|c| c.starts_with(prefix))
 }
 
-fn has_block_descendant(node: NodeRef<Node>) -> bool {
-    node.descendants().skip(1).any(|n| match n.value() {
-        Node::Element(e) => is_block(e.name()),
-        _ => false,
-    })
+/// The elements that hold a block element below them: one post-order pass, so that asking it
+/// of every inline element costs nothing (asking each by walking its subtree is quadratic in the
+/// nesting depth WeChat's editors produce).
+fn block_holders(root: NodeRef<Node>) -> HashSet<ego_tree::NodeId> {
+    let mut holders = HashSet::new();
+    for edge in root.traverse() {
+        if let ego_tree::iter::Edge::Close(n) = edge {
+            let holds = n.children().any(|c| match c.value() {
+                Node::Element(e) => is_block(e.name()) || holders.contains(&c.id()),
+                _ => false,
+            });
+            if holds {
+                holders.insert(n.id());
+            }
+        }
+    }
+    holders
 }
 
 /// The text of a subtree as it stands, white space kept; `<br>` and block ends become newlines.
@@ -349,7 +378,7 @@ impl Emitter {
                 }
             }
             "a" => self.link(node, el, cx, depth),
-            "code" if !has_block_descendant(node) => {
+            "code" if !self.with_blocks.contains(&node.id()) => {
                 let mut s = String::new();
                 raw_text(node, &mut s);
                 let s = s.replace(['\n', '\u{a0}'], " ");
@@ -359,16 +388,11 @@ impl Emitter {
             }
             "strong" | "b" | "em" | "i" | "del" | "s" | "strike" | "span" | "font" | "u" | "sup" | "sub" | "small"
             | "big" | "mark" | "label" | "cite" | "q" | "abbr" | "tt" | "ins" | "var"
-                if !has_block_descendant(node) =>
+                if !self.with_blocks.contains(&node.id()) =>
             {
-                let style = style_of(el);
-                let bold = matches!(name, "strong" | "b")
-                    || style.contains("font-weight:bold")
-                    || style.contains("font-weight:700")
-                    || style.contains("font-weight:600")
-                    || style.contains("font-weight:800")
-                    || style.contains("font-weight:900");
-                let italic = matches!(name, "em" | "i") || style.contains("font-style:italic");
+                let (style_bold, style_italic) = el.attr("style").map(style_emphasis).unwrap_or_default();
+                let bold = matches!(name, "strong" | "b") || style_bold;
+                let italic = matches!(name, "em" | "i") || style_italic;
                 let strike = matches!(name, "del" | "s" | "strike");
                 self.styled(node, cx, depth, bold, italic, strike);
             }
@@ -453,9 +477,9 @@ impl Emitter {
     fn link(&mut self, node: NodeRef<Node>, el: &Element, cx: &mut Blocks, depth: usize) {
         let href = el.attr("href").map(str::trim).unwrap_or("");
         let usable = self.in_link == 0 && is_safe_url(href) && !href.starts_with('#');
-        if !usable || has_block_descendant(node) {
+        if !usable || self.with_blocks.contains(&node.id()) {
             // Text stays, the link does not (javascript: handlers, anchors, nested links).
-            if is_block(el.name()) || has_block_descendant(node) {
+            if is_block(el.name()) || self.with_blocks.contains(&node.id()) {
                 cx.flush();
                 self.children(node, cx, depth);
                 cx.flush();

@@ -5,11 +5,12 @@
 pub fn tidy(md: &str) -> String {
     let mut out = String::with_capacity(md.len() + 1);
     let mut blank_run = 0usize;
+    let strip = crate::text::has_invisible(md);
     for line in md.split('\n') {
         let line = line.strip_suffix('\r').unwrap_or(line);
         // Invisible characters are all multi-byte; most lines have none and need no copy.
         let owned;
-        let line = if line.bytes().any(|b| b >= 0xC2) && line.chars().any(crate::text::is_invisible) {
+        let line = if strip && crate::text::has_invisible(line) {
             owned = line.chars().filter(|c| !crate::text::is_invisible(*c)).collect::<String>();
             owned.trim_end()
         } else {

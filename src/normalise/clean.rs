@@ -2,6 +2,7 @@
 //! the trailer of WeChat chrome, layout HTML left in the Markdown, hidden text, empty emphasis,
 //! empty and script links, NBSP runs and hard breaks. Code blocks pass through untouched.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -175,6 +176,9 @@ fn is_chrome(line: &str, source: &str) -> bool {
 
 /// An image's identity on WeChat's image host: its path without the size segment.
 fn image_key(line: &str) -> Option<String> {
+    if !line.trim_start().starts_with("![") {
+        return None;
+    }
     let url = IMAGE_LINE.captures(line.trim())?.get(1)?.as_str().to_string();
     let path = url.split('?').next()?;
     let path = path.trim_start_matches("https://").trim_start_matches("http://");
@@ -203,8 +207,12 @@ fn trailer_start(lines: &[&str], from: usize, source: &str) -> usize {
     // strict[i]: every line from i on is chrome or an image; loose[i]: or a short name line.
     let mut strict = vec![true; n + 1];
     let mut loose = vec![true; n + 1];
+    let is_image = |l: &str| {
+        let t = l.trim();
+        t.starts_with("![") && t.ends_with(')')
+    };
     for i in (from..n).rev() {
-        let chrome = is_chrome(lines[i], source) || image_key(lines[i]).is_some();
+        let chrome = is_chrome(lines[i], source) || is_image(lines[i]);
         strict[i] = strict[i + 1] && chrome;
         loose[i] = loose[i + 1] && (chrome || is_name(lines[i]));
     }
@@ -262,10 +270,7 @@ fn clean_lines(lines: &[&str]) -> String {
             i = end;
             continue;
         }
-        for piece in clean_markdown_line(line) {
-            out.push_str(&piece);
-            out.push('\n');
-        }
+        clean_markdown_line(line, &mut out);
         i += 1;
     }
     out
@@ -389,27 +394,52 @@ fn count_tags(lower: &str, open: &str) -> usize {
         .count()
 }
 
-/// Repairs one Markdown line; a `<br>` inside it splits it in two.
-fn clean_markdown_line(line: &str) -> Vec<String> {
-    let line = line.replace("&nbsp;", "\u{a0}");
-    let line = strip_inline_html(&line);
-    let mut out = Vec::new();
+/// Repairs one Markdown line; a `<br>` inside it splits it in two. Each repair runs only where
+/// its trigger appears: most lines need none.
+fn clean_markdown_line(line: &str, out: &mut String) {
+    let line: Cow<str> =
+        if line.contains("&nbsp;") { Cow::Owned(line.replace("&nbsp;", "\u{a0}")) } else { Cow::Borrowed(line) };
+    let line: Cow<str> = if line.contains('<') { Cow::Owned(strip_inline_html(&line)) } else { line };
     for piece in line.split('\n') {
-        let mut s = fold_nbsp(piece);
-        // Matches overlap (`**a****b****c**`): repeat until none is left.
-        while EMPTY_STRONG.is_match(&s) {
-            s = EMPTY_STRONG.replace_all(&s, "$1$2").into_owned();
+        let plain = !piece.contains(['\u{a0}', '*', '[']) && !piece.contains("](") && piece.trim() != "**";
+        if plain {
+            out.push_str(piece);
+            out.push('\n');
+            continue;
         }
-        s = EMPTY_LINK_TITLE.replace_all(&s, "$1)").into_owned();
-        s = BAD_LINK.replace_all(&s, "$1$2").into_owned();
-        s = EMPTY_TEXT_LINK.replace_all(&s, "$1").into_owned();
-        s = s.replace("![]()", "");
+        let mut s = fold_nbsp(piece);
+        if s.contains("****") {
+            // Matches overlap (`**a****b****c**`): repeat until none is left.
+            while EMPTY_STRONG.is_match(&s) {
+                s = EMPTY_STRONG.replace_all(&s, "$1$2").into_owned();
+            }
+        }
+        if s.contains("](") {
+            if s.contains(" \"\")") {
+                s = EMPTY_LINK_TITLE.replace_all(&s, "$1)").into_owned();
+            }
+            let lower = s.to_ascii_lowercase();
+            if lower.contains("](javascript:")
+                || lower.contains("](vbscript:")
+                || lower.contains("](data:")
+                || s.contains("]()")
+                || s.contains("]( ")
+            {
+                s = BAD_LINK.replace_all(&s, "$1$2").into_owned();
+            }
+            if s.contains("[](") {
+                s = EMPTY_TEXT_LINK.replace_all(&s, "$1").into_owned();
+            }
+            if s.contains("![]()") {
+                s = s.replace("![]()", "");
+            }
+        }
         if s.trim() == "**" || s.trim() == "****" {
             s.clear();
         }
-        out.push(s);
+        out.push_str(&s);
+        out.push('\n');
     }
-    out
 }
 
 /// Runs of NBSP (mixed with spaces) become one space; leading ones are kept as plain spaces
@@ -583,17 +613,23 @@ mod tests {
         assert_eq!(clean(body, "T", "S").body, "可以微信扫一扫登入\n\n赞\n");
     }
 
+    fn clean_line(line: &str) -> Vec<String> {
+        let mut out = String::new();
+        clean_markdown_line(line, &mut out);
+        out.strip_suffix('\n').unwrap_or(&out).split('\n').map(str::to_string).collect()
+    }
+
     #[test]
     fn inline_html_and_hidden_words() {
         assert_eq!(
-            clean_markdown_line(r#"补<span style="font:0px Vrs">&lt;河桥&gt;</span>贴 <br/>下一行<o:p></o:p>"#),
+            clean_line(r#"补<span style="font:0px Vrs">&lt;河桥&gt;</span>贴 <br/>下一行<o:p></o:p>"#),
             vec!["补贴 ".to_string(), "下一行".to_string()]
         );
         assert_eq!(
-            clean_markdown_line("List<String> and `a<b>` <https://x.y>"),
+            clean_line("List<String> and `a<b>` <https://x.y>"),
             vec!["List\\<String> and `a<b>` <https://x.y>"]
         );
-        assert_eq!(clean_markdown_line("**** [x](javascript:void(0)) ![](u \"\") [](https://e)"), vec![" x ![](u) "]);
+        assert_eq!(clean_line("**** [x](javascript:void(0)) ![](u \"\") [](https://e)"), vec![" x ![](u) "]);
     }
 
     #[test]

@@ -155,7 +155,11 @@ fn title_text(raw: &str) -> String {
 /// The notice a stub shows, when the body is one: a notice line, nothing of the article's own
 /// before it (a text post may repeat its title), and little after it.
 fn stub_notice(body: &str, title_text: &str) -> Option<(&'static str, &'static str)> {
-    if !STUB_MARKERS.iter().any(|(p, _)| body.contains(p)) {
+    // One pass over the body for all the phrases; most bodies have none.
+    static ANY_MARKER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(&STUB_MARKERS.iter().map(|(p, _)| regex::escape(p)).collect::<Vec<_>>().join("|")).unwrap()
+    });
+    if !ANY_MARKER.is_match(body) {
         return None;
     }
     let title_folded = fold_ws(title_text);

@@ -47,7 +47,8 @@ static SOURCE_LINK: LazyLock<Regex> = LazyLock::new(|| {
 /// Reads a dirty record. `None` when the text is in neither format.
 pub fn parse(text: &str) -> Option<Parsed> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let text: std::borrow::Cow<str> =
+        if text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n").into() } else { text.into() };
     if let Some(rest) = text.strip_prefix("---\n") {
         return front_matter(rest);
     }
