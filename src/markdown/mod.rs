@@ -8,6 +8,7 @@
 //! only, never of the whole page.
 
 mod escape;
+mod slim;
 mod tidy;
 
 use std::collections::HashSet;
@@ -29,7 +30,7 @@ pub struct Converted {
 
 /// Converts an HTML fragment (the inner HTML of the content element) to Markdown.
 pub fn convert(fragment: &str) -> Converted {
-    let doc = Html::parse_fragment(fragment);
+    let doc = Html::parse_fragment(&slim::slim_styles(fragment));
     let mut em = Emitter { with_blocks: block_holders(doc.tree.root()), ..Emitter::default() };
     let mut cx = Blocks::default();
     em.children(doc.tree.root(), &mut cx, 0);

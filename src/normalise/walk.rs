@@ -79,14 +79,16 @@ struct ReportLine<'a> {
     reason: &'a str,
 }
 
-/// The files below the inputs, each with the path it keeps relative to its input.
-pub fn inputs(paths: &[PathBuf], skip: Option<&Path>) -> Result<Vec<(PathBuf, PathBuf)>> {
-    let mut files = Vec::new();
+/// Walks the inputs and hands each record file to `found` with the path it keeps relative to
+/// its input, in sorted order, without collecting them (an archive may hold millions). A folder
+/// that cannot be read is handed over as an error; `found` returning false stops the walk.
+pub fn walk(paths: &[PathBuf], skip: Option<&Path>, mut found: impl FnMut(Result<(PathBuf, PathBuf)>) -> bool) {
     for input in paths {
-        let meta = std::fs::metadata(input).map_err(|source| Error::Read { path: input.clone(), source })?;
-        if meta.is_file() {
+        if std::fs::metadata(input).is_ok_and(|m| m.is_file()) {
             let name = input.file_name().map(PathBuf::from).unwrap_or_else(|| input.clone());
-            files.push((input.clone(), name));
+            if !found(Ok((input.clone(), name))) {
+                return;
+            }
             continue;
         }
         let mut stack = vec![input.clone()];
@@ -94,27 +96,36 @@ pub fn inputs(paths: &[PathBuf], skip: Option<&Path>) -> Result<Vec<(PathBuf, Pa
             if skip.is_some_and(|s| same_place(&dir, s)) {
                 continue;
             }
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .map_err(|source| Error::Read { path: dir.clone(), source })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .collect();
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(rd) => rd,
+                Err(source) => {
+                    if !found(Err(Error::Read { path: dir.clone(), source })) {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
             entries.sort();
-            for path in entries.into_iter().rev() {
+            let mut subdirs = Vec::new();
+            for path in entries {
                 let hidden = path.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.'));
                 let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
                 if hidden || meta.file_type().is_symlink() {
                     continue;
                 }
                 if meta.is_dir() {
-                    stack.push(path);
+                    subdirs.push(path);
                 } else if is_record_file(&path) {
                     let rel = path.strip_prefix(input).map(Path::to_path_buf).unwrap_or_else(|_| path.clone());
-                    files.push((path, rel));
+                    if !found(Ok((path, rel))) {
+                        return;
+                    }
                 }
             }
+            stack.extend(subdirs.into_iter().rev());
         }
     }
-    Ok(files)
 }
 
 fn is_record_file(path: &Path) -> bool {
@@ -144,38 +155,58 @@ pub fn run(
         Destination::Out(dir) => Some(dir.as_path()),
         Destination::InPlace => None,
     };
-    let files = inputs(paths, skip)?;
+    for input in paths {
+        std::fs::metadata(input).map_err(|source| Error::Read { path: input.clone(), source })?;
+    }
     let mut report = match &opts.report {
         Some(p) => Some(BufWriter::new(File::create(p).map_err(|source| Error::Write { path: p.clone(), source })?)),
         None => None,
     };
     let report_err = |source| Error::Write { path: opts.report.clone().unwrap_or_default(), source };
     let mut summary = Summary::default();
-    let total = files.len();
-    let next = AtomicUsize::new(0);
-    let claimed: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
+    let found = AtomicUsize::new(0);
+    // Two inputs can share relative paths; one input cannot, and then nothing is remembered.
+    let claimed: Option<Mutex<HashSet<PathBuf>>> = (paths.len() > 1).then(|| Mutex::new(HashSet::new()));
     // Folders written to, synced once each at the end rather than after every file.
     let touched: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
     // Twice the cores: a worker waiting on fsync leaves its core to another.
     let workers = (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(2, 16);
-    let (tx, rx) = mpsc::sync_channel::<(usize, Result<(FileOutcome, super::Normalised)>)>(64);
+    let (job_tx, job_rx) = mpsc::sync_channel::<Result<(PathBuf, PathBuf)>>(256);
+    let job_rx = Mutex::new(job_rx);
+    let (tx, rx) = mpsc::sync_channel::<(PathBuf, Result<(FileOutcome, super::Normalised)>)>(64);
     std::thread::scope(|scope| -> Result<()> {
+        let found_ref = &found;
+        scope.spawn(move || {
+            walk(paths, skip, |job| {
+                found_ref.fetch_add(1, Ordering::Relaxed);
+                job_tx.send(job).is_ok()
+            })
+        });
         for _ in 0..workers {
             let tx = tx.clone();
-            let (files, next, claimed, touched, dest) = (&files, &next, &claimed, &touched, &opts.destination);
+            let (job_rx, claimed, touched, dest) = (&job_rx, &claimed, &touched, &opts.destination);
             scope.spawn(move || {
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((path, rel)) = files.get(i) else { break };
-                    if tx.send((i, one_file(path, rel, dest, claimed, touched))).is_err() {
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(job) = job else { break };
+                    let sent = match job {
+                        Ok((path, rel)) => {
+                            let result = one_file(&path, &rel, dest, claimed.as_ref(), touched);
+                            tx.send((path, result))
+                        }
+                        Err(e) => tx.send((PathBuf::new(), Err(e))),
+                    };
+                    if sent.is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
-        for (done, (i, result)) in rx.into_iter().enumerate() {
-            let path = &files[i].0;
+        for (done, (path, result)) in rx.into_iter().enumerate() {
             summary.read += 1;
             let line = match result {
                 Ok((outcome, n)) => {
@@ -201,7 +232,7 @@ pub fn run(
                     .expect("plain data serialises");
                 writeln!(w, "{json}").map_err(report_err)?;
             }
-            progress(done + 1, total);
+            progress(done + 1, found.load(Ordering::Relaxed));
         }
         Ok(())
     })?;
@@ -225,7 +256,7 @@ fn one_file(
     path: &Path,
     rel: &Path,
     dest: &Destination,
-    claimed: &Mutex<HashSet<PathBuf>>,
+    claimed: Option<&Mutex<HashSet<PathBuf>>>,
     touched: &Mutex<HashSet<PathBuf>>,
 ) -> Result<(FileOutcome, super::Normalised)> {
     let mut bytes = Vec::new();
@@ -256,7 +287,7 @@ fn one_file(
     };
     let target = dir.join(&name);
     // Two inputs with the same relative path would overwrite each other under `--out`.
-    if !claimed.lock().map_or(true, |mut c| c.insert(target.clone())) {
+    if claimed.is_some_and(|c| !c.lock().map_or(true, |mut c| c.insert(target.clone()))) {
         return Err(Error::Write {
             path: target,
             source: std::io::Error::new(
