@@ -124,6 +124,28 @@ pub struct Article {
 }
 
 impl Article {
+    /// An article known only by its title and account, every other fact unknown (records read
+    /// back from an archive rather than from a page).
+    pub fn plain(title: String, source: String, body: String) -> Article {
+        Article {
+            kind: Kind::Article,
+            title,
+            source,
+            account_id: None,
+            author: None,
+            digest: None,
+            cover: None,
+            publish_time: None,
+            id: None,
+            short_url: None,
+            source_url: None,
+            original_url: None,
+            page_url: None,
+            body,
+            images: Vec::new(),
+        }
+    }
+
     /// The address a record carries: canonical when the id is known, else the short link.
     pub fn url(&self) -> String {
         self.id

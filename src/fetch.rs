@@ -266,12 +266,7 @@ impl Fetcher {
                 continue;
             }
             if !status.is_success() {
-                let retry_after = resp
-                    .headers()
-                    .get(header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok());
-                return Err(Error::Status { url: shown, status: status.as_u16(), retry_after });
+                return Err(Error::Status { url: shown, status: status.as_u16(), retry_after: retry_after(&resp) });
             }
             let charset = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|ct| {
                 ct.to_ascii_lowercase().split("charset=").nth(1).map(|c| c.trim_matches(['"', ' ']).to_string())
@@ -355,12 +350,7 @@ impl Fetcher {
                 continue;
             }
             if !status.is_success() {
-                let retry_after = resp
-                    .headers()
-                    .get(header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse().ok());
-                return Err(Error::Status { url: shown, status: status.as_u16(), retry_after });
+                return Err(Error::Status { url: shown, status: status.as_u16(), retry_after: retry_after(&resp) });
             }
             let header_value =
                 |name| resp.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_string);
@@ -371,6 +361,11 @@ impl Fetcher {
         }
         Err(Error::Redirect { url: url.to_string(), message: "more than 5 redirects".to_string() })
     }
+}
+
+/// The seconds of a `Retry-After` header (the HTTP-date form is not used by WeChat or feeds).
+fn retry_after(resp: &reqwest::Response) -> Option<u64> {
+    resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
 }
 
 fn network(url: &str, e: &reqwest::Error) -> Error {

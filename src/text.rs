@@ -182,6 +182,14 @@ pub fn has_invisible(s: &str) -> bool {
     })
 }
 
+/// The first position of `needle` in `hay`, ASCII case ignored (closing tags like `</SCRIPT`).
+pub fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    hay.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))
+}
+
 /// A value read from a page: entities decoded, white space folded; `None` when nothing is left.
 pub fn clean_value(s: &str) -> Option<String> {
     let v = fold_ws(&decode_entities(s));

@@ -372,7 +372,7 @@ impl Crawl {
         };
         let record = Record::new(article, fetched_at);
         let body = record.body_markdown();
-        let hash = format!("{:016x}", fnv1a(body.as_bytes()));
+        let hash = format!("{:016x}", store::fnv1a(body.as_bytes()));
         let contents = match self.config.format {
             store::Format::Markdown => record.to_markdown(),
             store::Format::Json => record.to_json(),
@@ -416,10 +416,6 @@ impl Crawl {
 
 fn rfc3339(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0).map(|d| d.to_rfc3339()).unwrap_or_default()
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// What `wxsec status` prints.

@@ -174,7 +174,7 @@ fn matching_end(html: &str, from: usize, name: &str) -> usize {
         };
         if !closing && (tag_name.eq_ignore_ascii_case(b"script") || tag_name.eq_ignore_ascii_case(b"style")) {
             let end_tag = if tag_name.eq_ignore_ascii_case(b"script") { &b"</script"[..] } else { &b"</style"[..] };
-            i = find_ci(&bytes[after..], end_tag).map_or(bytes.len(), |e| after + e);
+            i = crate::text::find_ci(&bytes[after..], end_tag).map_or(bytes.len(), |e| after + e);
             continue;
         }
         if tag_name.eq_ignore_ascii_case(name.as_bytes()) {
@@ -190,10 +190,6 @@ fn matching_end(html: &str, from: usize, name: &str) -> usize {
         i = after;
     }
     bytes.len()
-}
-
-fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]

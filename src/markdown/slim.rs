@@ -65,7 +65,7 @@ pub fn slim_styles(html: &str) -> std::borrow::Cow<'_, str> {
         // The contents of script and style elements are not markup.
         if name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style") {
             let closing: &[u8] = if name.eq_ignore_ascii_case(b"script") { b"</script" } else { b"</style" };
-            i = find_ci(&bytes[i..], closing).map_or(bytes.len(), |e| i + e);
+            i = crate::text::find_ci(&bytes[i..], closing).map_or(bytes.len(), |e| i + e);
         }
     }
     out.push_str(&html[copied..]);
@@ -123,10 +123,6 @@ fn split_top_level(style: &str) -> impl Iterator<Item = &str> {
     }
     parts.push(&style[start..]);
     parts.into_iter()
-}
-
-fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]

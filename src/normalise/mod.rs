@@ -8,7 +8,7 @@ mod walk;
 
 use serde::Serialize;
 
-use crate::article::{Article, ArticleId, Kind, WECHAT_HOST, article_address, short_link};
+use crate::article::{Article, ArticleId, WECHAT_HOST, article_address, short_link};
 use crate::record::Record;
 use crate::text::{decode_entities, fold_ws};
 pub use walk::{Destination, NormaliseOptions, Summary, run};
@@ -120,21 +120,10 @@ pub fn normalise_text(text: &str) -> Normalised {
         return stop(Outcome::Unrecognised, "incomplete", format!("no {missing}"));
     }
     let article = Article {
-        kind: Kind::Article,
-        title,
-        source,
-        account_id: None,
-        author: None,
-        digest: None,
         cover: cleaned.cover,
-        publish_time: None,
         id: ArticleId::from_url(&url),
         short_url: short_link(&url),
-        source_url: None,
-        original_url: None,
-        page_url: None,
-        body,
-        images: Vec::new(),
+        ..Article::plain(title, source, body)
     };
     let record = Record::from_parts(article, parsed.date, parsed.fetch_date);
     let url = record.article.url();
@@ -193,23 +182,8 @@ fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool) -> Normalised 
     {
         body = &body[first.len()..];
     }
-    let article = Article {
-        kind: Kind::Article,
-        title,
-        source,
-        account_id: None,
-        author: None,
-        digest: None,
-        cover: None,
-        publish_time: None,
-        id: None,
-        short_url: None,
-        source_url: None,
-        original_url: None,
-        page_url: Some(url.to_string()),
-        body: crate::markdown::tidy(body),
-        images: Vec::new(),
-    };
+    let article =
+        Article { page_url: Some(url.to_string()), ..Article::plain(title, source, crate::markdown::tidy(body)) };
     let record = Record::from_parts(article, parsed.date.clone(), parsed.fetch_date.clone());
     let reason = if truncated {
         format!("another site's record; its body was cut at {} characters", parsed.body.chars().count())
