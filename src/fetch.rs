@@ -75,19 +75,50 @@ pub fn decode_html(bytes: &[u8], header_charset: Option<&str>) -> String {
         // GB2312 and GBK labels are decoded as GB18030, their superset.
         Some(enc) if enc == encoding_rs::GBK => encoding_rs::GB18030,
         Some(enc) if enc != encoding_rs::UTF_8 => enc,
-        // Declared UTF-8 (or nothing) but not valid: a truncated or slightly broken UTF-8 page
-        // stays UTF-8; anything else is taken for GB18030.
-        _ if mostly_utf8(bytes) => encoding_rs::UTF_8,
-        _ => encoding_rs::GB18030,
+        // Declared UTF-8 (or nothing) but not valid: a slightly broken UTF-8 page stays UTF-8
+        // unless the bytes read cleanly as another encoding; traditional-Chinese Big5 is told
+        // apart by its byte pairs; anything else is taken for GB18030.
+        _ => {
+            let (good, bad) = utf8_counts(bytes);
+            let gb_clean = !encoding_rs::GB18030.decode_without_bom_handling(bytes).1;
+            if good > 0 && good >= 4 * bad || (good >= 2 * bad && !gb_clean) {
+                encoding_rs::UTF_8
+            } else if looks_big5(bytes) {
+                encoding_rs::BIG5
+            } else {
+                encoding_rs::GB18030
+            }
+        }
     };
     enc.decode_without_bom_handling(bytes).0.into_owned()
 }
 
-/// Whether the bytes are UTF-8 apart from a few broken sequences (a truncated download).
-fn mostly_utf8(bytes: &[u8]) -> bool {
+/// Whether undeclared double-byte text is Big5 rather than GBK: Big5 puts the second byte of
+/// many characters in 0x40–0x7E, which the GB2312 core of GBK (where simplified text lives)
+/// never does, and a Big5 decode of it must be clean.
+fn looks_big5(bytes: &[u8]) -> bool {
+    let (mut pairs, mut low) = (0usize, 0usize);
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] >= 0x81 {
+            pairs += 1;
+            low += usize::from((0x40..=0x7E).contains(&bytes[i + 1]));
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    pairs >= 4 && low * 5 > pairs && !encoding_rs::BIG5.decode_without_bom_handling(bytes).1
+}
+
+/// Valid non-ASCII characters and broken sequences when the bytes are read as UTF-8. Text in
+/// another encoding read as UTF-8 is mostly broken, since its byte pairs rarely form valid
+/// sequences; a UTF-8 page with a stray byte is mostly valid.
+fn utf8_counts(bytes: &[u8]) -> (usize, usize) {
     let lossy = String::from_utf8_lossy(bytes);
     let bad = lossy.matches('\u{FFFD}').count();
-    bad * 1000 < bytes.len().max(1) && bad < 64
+    let good = lossy.chars().filter(|c| !c.is_ascii() && *c != '\u{FFFD}').count();
+    (good, bad)
 }
 
 /// The charset a page declares in its first bytes (`<meta charset>` or `http-equiv`).
@@ -410,5 +441,14 @@ mod tests {
         let (gb, _, _) = encoding_rs::GBK.encode("<p>没有声明的漏洞</p>");
         assert!(decode_html(&gb, None).contains("漏洞"));
         assert_eq!(decode_html("漏洞".as_bytes(), Some("gbk")), "漏洞");
+        let text = "繁體中文的漏洞公告，請儘快更新系統。攻擊者可以利用此漏洞執行任意程式碼。";
+        let (big5, _, _) = encoding_rs::BIG5.encode(text);
+        assert_eq!(decode_html(&big5, None), text);
+        let page = format!("<meta charset=big5>{text}");
+        let (declared, _, _) = encoding_rs::BIG5.encode(&page);
+        assert!(decode_html(&declared, None).ends_with(text));
+        let simplified = "简体中文的漏洞公告，请尽快更新系统。攻击者可以利用此漏洞执行任意代码。";
+        let (gb, _, _) = encoding_rs::GB18030.encode(simplified);
+        assert_eq!(decode_html(&gb, None), simplified);
     }
 }

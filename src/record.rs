@@ -186,7 +186,8 @@ fn plain_is_safe(s: &str) -> bool {
     }
     // Words YAML 1.1 reads as booleans or null; YAML 1.2's are a subset.
     let lower = s.to_ascii_lowercase();
-    !matches!(lower.as_str(), "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n")
+    // `<<` is YAML 1.1's merge key.
+    !matches!(lower.as_str(), "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "<<")
 }
 
 #[cfg(test)]

@@ -37,7 +37,13 @@ pub fn relative_path(record: &Record, format: Format) -> PathBuf {
         return PathBuf::from(account).join(format!("{}_{}.{ext}", id.mid, id.idx));
     }
     if let Some(short) = a.short_url.as_deref().and_then(|u| u.rsplit('/').next()) {
-        return PathBuf::from("s").join(format!("{short}.{ext}"));
+        // A short id may spell a name Windows reserves for a device (`CON`, `NUL`…).
+        let reserved = matches!(short.to_ascii_uppercase().as_str(), "CON" | "PRN" | "AUX" | "NUL")
+            || (short.len() == 4
+                && ["COM", "LPT"].iter().any(|p| short.to_ascii_uppercase().starts_with(p))
+                && short.as_bytes()[3].is_ascii_digit());
+        let name = if reserved { format!("{short}_") } else { short.to_string() };
+        return PathBuf::from("s").join(format!("{name}.{ext}"));
     }
     let key = format!("{}\n{}\n{}", a.source, a.title, record.date);
     PathBuf::from("local").join(format!("{:016x}.{ext}", fnv1a(key.as_bytes())))

@@ -39,6 +39,11 @@ pub fn escape_text(s: &str, out: &mut String) {
                 // GFM strikethrough: one or two tildes delimit.
                 out.push_str("\\~");
             }
+            '(' if i > 0 && chars[i - 1] == ']' => {
+                // `](` reads as the start of a link target to simple checkers; escaped, it
+                // renders the same and says it is text.
+                out.push_str("\\(");
+            }
             _ => out.push(c),
         }
     }
