@@ -211,8 +211,15 @@ fn trailer_start(lines: &[&str], from: usize, source: &str) -> usize {
         let t = l.trim();
         t.starts_with("![") && t.ends_with(')')
     };
+    // A line the repairs will empty (an empty link, `****`) is no text of the article's: judging
+    // it as the output will have it keeps a second pass from finding a trailer the first missed.
+    let repairs_away = |l: &str| {
+        let mut s = String::new();
+        clean_markdown_line(l, &mut s);
+        s.trim().is_empty()
+    };
     for i in (from..n).rev() {
-        let chrome = is_chrome(lines[i], source) || is_image(lines[i]);
+        let chrome = is_chrome(lines[i], source) || is_image(lines[i]) || repairs_away(lines[i]);
         strict[i] = strict[i + 1] && chrome;
         loose[i] = loose[i + 1] && (chrome || is_name(lines[i]));
     }
