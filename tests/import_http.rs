@@ -310,3 +310,35 @@ async fn slow_and_oversized_pages_are_refused() {
     }
     assert!(files_under(out.path()).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_brotli_bomb_is_cut_at_the_cap() {
+    let server = MockServer::start().await;
+    // 64 MB of spaces compress to a few KB; the cap counts what the decompressor gives.
+    let mut compressed = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut compressed, 4096, 9, 22);
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..64 {
+            w.write_all(&chunk).unwrap();
+        }
+    }
+    assert!(compressed.len() < 1 << 20);
+    Mock::given(path("/s/Brotli01"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/html")
+                .insert_header("content-encoding", "br")
+                .set_body_bytes(compressed),
+        )
+        .mount(&server)
+        .await;
+    let out = tempfile::tempdir().unwrap();
+    let assert = wxsec(&server, out.path())
+        .args(["--max-page-bytes", "1000000", "https://mp.weixin.qq.com/s/Brotli01"])
+        .assert()
+        .code(5);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("larger than 1000000 bytes"), "{stderr}");
+    assert!(files_under(out.path()).is_empty());
+}
