@@ -67,7 +67,13 @@ fn extract_target(data: &[u8]) {
 fn normalise_target(data: &[u8]) -> bool {
     let text = wxsec::fetch::decode_html(data, None);
     match wxsec::normalise::normalise_text(&text).record {
-        Some(record) => wxsec::normalise::normalise_text(&record).record.as_deref() != Some(record.as_str()),
+        Some(record) => {
+            let unstable = wxsec::normalise::normalise_text(&record).record.as_deref() != Some(record.as_str());
+            if unstable && let Some(dir) = std::env::var_os("WXSEC_FUZZ_DUMP") {
+                let _ = std::fs::write(Path::new(&dir).join(format!("unstable-{:016x}.md", wxsec::store::fnv1a(data))), data);
+            }
+            unstable
+        }
         None => false,
     }
 }
