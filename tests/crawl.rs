@@ -61,20 +61,7 @@ impl Setup {
     }
 
     fn records(&self) -> Vec<PathBuf> {
-        let mut out = Vec::new();
-        let mut stack = vec![self.archive()];
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else { continue };
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.file_name().is_some_and(|n| n == ".wxsec") {
-                    continue;
-                }
-                if p.is_dir() { stack.push(p) } else { out.push(p) }
-            }
-        }
-        out.sort();
-        out
+        common::record_files(&self.archive())
     }
 
     fn state(&self) -> wxsec::crawl::state::State {

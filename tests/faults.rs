@@ -178,24 +178,6 @@ fn setup(n: usize, extra: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, config)
 }
 
-/// The record files of an archive (the state folder aside).
-fn records(archive: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![archive.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.file_name().is_some_and(|n| n == ".wxsec") {
-                continue;
-            }
-            if p.is_dir() { stack.push(p) } else { out.push(p) }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// Every article has exactly one whole record, and the state names each file.
 fn assert_consistent(archive: &Path, articles: usize) {
     let state = wxsec::crawl::state::State::open(&archive.join(".wxsec/state.sqlite")).unwrap();
@@ -205,7 +187,7 @@ fn assert_consistent(archive: &Path, articles: usize) {
     paths.sort();
     paths.dedup();
     assert_eq!(paths.len(), articles, "records lost: {} of {articles}", articles - paths.len().min(articles));
-    let files = records(archive);
+    let files = common::record_files(archive);
     assert_eq!(files.len(), articles, "duplicate or stray files: {files:?}");
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
@@ -281,7 +263,7 @@ fn fifty_kills_leave_whole_records_and_a_consistent_state() {
         let _ = child.kill();
         let _ = child.wait();
         // The state is readable and its records whole after every kill.
-        for f in records(&dir.path().join("archive")) {
+        for f in common::record_files(&dir.path().join("archive")) {
             let text = std::fs::read_to_string(&f).unwrap();
             assert!(common::check_record(&text).is_empty(), "{}: partial record after a kill", f.display());
         }
@@ -340,7 +322,7 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing() {
     assert!(stderr.contains("No space left on device") && stderr.contains("hint:"), "{stderr}");
     let written: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
     assert!(!written.is_empty(), "some records fit");
-    let files = records(&mount);
+    let files = common::record_files(&mount);
     assert_eq!(files.len(), written.len(), "no partial or temporary file: {files:?}");
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();

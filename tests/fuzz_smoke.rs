@@ -70,7 +70,10 @@ fn normalise_target(data: &[u8]) -> bool {
         Some(record) => {
             let unstable = wxsec::normalise::normalise_text(&record).record.as_deref() != Some(record.as_str());
             if unstable && let Some(dir) = std::env::var_os("WXSEC_FUZZ_DUMP") {
-                let _ = std::fs::write(Path::new(&dir).join(format!("unstable-{:016x}.md", wxsec::store::fnv1a(data))), data);
+                let _ = std::fs::write(
+                    Path::new(&dir).join(format!("unstable-{:016x}.md", wxsec::store::fnv1a(data))),
+                    data,
+                );
             }
             unstable
         }

@@ -43,6 +43,24 @@ pub fn manifest(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
+/// The record files of an archive, sorted (the `.wxsec` state folder aside).
+pub fn record_files(archive: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![archive.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.file_name().is_some_and(|n| n == ".wxsec") {
+                continue;
+            }
+            if p.is_dir() { stack.push(p) } else { out.push(p) }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// A TSV field as written by a CSV writer: `"…"` with `""` for a quote inside.
 fn unquote(v: &str) -> String {
     match v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
