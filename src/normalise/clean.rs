@@ -404,8 +404,13 @@ fn count_tags(lower: &str, open: &str) -> usize {
 /// Repairs one Markdown line; a `<br>` inside it splits it in two. Each repair runs only where
 /// its trigger appears: most lines need none.
 fn clean_markdown_line(line: &str, out: &mut String) {
-    let line: Cow<str> =
-        if line.contains("&nbsp;") { Cow::Owned(line.replace("&nbsp;", "\u{a0}")) } else { Cow::Borrowed(line) };
+    // Invisible characters go first: `*\u{200d}*` is empty emphasis once they are gone.
+    let line: Cow<str> = if crate::text::has_invisible(line) {
+        Cow::Owned(line.chars().filter(|c| !crate::text::is_invisible(*c)).collect())
+    } else {
+        Cow::Borrowed(line)
+    };
+    let line: Cow<str> = if line.contains("&nbsp;") { Cow::Owned(line.replace("&nbsp;", "\u{a0}")) } else { line };
     let line: Cow<str> = if line.contains('<') { Cow::Owned(strip_inline_html(&line)) } else { line };
     for piece in line.split('\n') {
         let plain = !piece.contains(['\u{a0}', '*', '[']) && !piece.contains("](") && piece.trim() != "**";
