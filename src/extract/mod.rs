@@ -15,7 +15,7 @@ use memchr::memmem;
 use crate::article::{Article, ArticleId, Kind};
 use crate::error::{Error, Result};
 use crate::fetch::FetchedPage;
-use crate::markdown::{self, escape_line_start, escape_text};
+use crate::markdown::{self, escape_text};
 use crate::page::{self, PageKind};
 use crate::text::{clean_value, decode_entities};
 use script::Value;
@@ -98,7 +98,7 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
             if title.is_empty() {
                 title = clean_value(&first_line(&text)).unwrap_or_default();
             }
-            (plain_text_markdown(&text), Vec::new())
+            (markdown::plain_text(&text), Vec::new())
         }
         Kind::Share => {
             let (body, images, original) = share_body(html);
@@ -211,27 +211,10 @@ fn text_content(cgi: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Plain text (a text post, a picture post's description, a share comment) as Markdown
-/// paragraphs: each line its own paragraph, escaped so it renders as written.
-fn plain_text_markdown(text: &str) -> String {
-    let mut out = String::new();
-    for line in text.lines() {
-        let line = crate::text::fold_ws(line);
-        if line.is_empty() {
-            continue;
-        }
-        let mut escaped = String::new();
-        escape_text(&line, &mut escaped);
-        out.push_str(&escape_line_start(&escaped));
-        out.push_str("\n\n");
-    }
-    markdown::tidy(&out)
-}
-
 /// A picture post: its description, then every picture in order.
 fn picture_body(cgi: &Value) -> (String, Vec<String>) {
     let text = text_content(cgi).unwrap_or_default();
-    let mut out = plain_text_markdown(&text);
+    let mut out = markdown::plain_text(&text);
     let mut images = Vec::new();
     for item in cgi.list("picture_page_info_list") {
         if let Some(url) = item.str("cdn_url") {
@@ -249,7 +232,7 @@ fn picture_body(cgi: &Value) -> (String, Vec<String>) {
 /// content when the page carries it.
 fn share_body(html: &str) -> (String, Vec<String>, Option<String>) {
     let comment = share_comment(html).unwrap_or_default();
-    let mut out = plain_text_markdown(&comment);
+    let mut out = markdown::plain_text(&comment);
     let original_title = locate::text_by_id(html, "original_panel_title").and_then(|t| clean_value(&t));
     let original_author = locate::text_by_id(html, "js_share_author").and_then(|t| clean_value(&t));
     let original_url = locate::by_id(html, "js_share_source")

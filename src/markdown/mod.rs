@@ -38,6 +38,23 @@ pub fn convert(fragment: &str) -> Converted {
     Converted { markdown: tidy(&cx.blocks.join("\n\n")), images: em.images }
 }
 
+/// Plain text (a text post, a picture post's description, a share comment, a text post kept in a
+/// title) as Markdown paragraphs: each line its own paragraph, escaped so it renders as written.
+pub fn plain_text(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = crate::text::fold_ws(line);
+        if line.is_empty() {
+            continue;
+        }
+        let mut escaped = String::new();
+        escape_text(&line, &mut escaped);
+        out.push_str(&escape_line_start(&escaped));
+        out.push_str("\n\n");
+    }
+    tidy(&out)
+}
+
 /// Deeper than this, the tree is read as plain text: no real article nests so deep, and a
 /// hostile one must not exhaust the stack.
 const MAX_DEPTH: usize = 120;

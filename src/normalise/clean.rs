@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::markdown::{self, escape_text};
+use crate::markdown;
 use crate::text::fold_ws;
 
 /// A cleaned body.
@@ -589,22 +589,6 @@ fn attrs_hide(attrs: &str) -> bool {
 fn attr_value(attrs: &str, name: &str) -> Option<String> {
     let start_tag = format!("<x {attrs}>");
     crate::extract::locate::attr(&start_tag, name).map(crate::text::decode_entities)
-}
-
-/// The lines of a text as Markdown paragraphs, escaped to render as written.
-pub fn text_paragraphs(text: &str) -> String {
-    let mut out = String::new();
-    for line in text.lines() {
-        let line = fold_ws(line);
-        if line.is_empty() {
-            continue;
-        }
-        let mut escaped = String::new();
-        escape_text(&line, &mut escaped);
-        out.push_str(&markdown::escape_line_start(&escaped));
-        out.push_str("\n\n");
-    }
-    markdown::tidy(&out)
 }
 
 #[cfg(test)]

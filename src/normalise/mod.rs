@@ -110,7 +110,7 @@ pub fn normalise_text(text: &str) -> Normalised {
     if body.trim().is_empty() {
         // A text post keeps its words in the title; the body is only chrome.
         if title_text.contains('\n') {
-            body = clean::text_paragraphs(&title_text);
+            body = crate::markdown::plain_text(&title_text);
         } else {
             return stop(Outcome::Stub, "chrome-only", "the body holds only WeChat's page chrome".to_string());
         }
