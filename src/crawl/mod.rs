@@ -132,8 +132,8 @@ impl Crawl {
             connect_timeout: config.timeout.min(fetch.connect_timeout),
             ..fetch
         })?;
-        let mut limiter = HostLimiter::new(config.delay, config.jitter);
-        limiter.set_interval(WECHAT_HOST, config.delay);
+        // The default spacing is WeChat's; feed hosts get theirs when they are first polled.
+        let limiter = HostLimiter::new(config.delay, config.jitter);
         Ok(Crawl { config, state, fetcher, limiter, _lock: lock })
     }
 
@@ -216,7 +216,7 @@ impl Crawl {
         // takes its article off the list.
         let mut failing: std::collections::HashSet<String> = std::collections::HashSet::new();
         let limit = opts.limit.unwrap_or(usize::MAX);
-        let queued = self.state.due(now, limit.min(1 << 20))?.len();
+        let queued = self.state.due_count(now)?.min(limit);
         event(Event::Queue(queued));
         let deadline = std::time::Instant::now() + self.config.max_wait;
         'queue: loop {
@@ -266,7 +266,7 @@ impl Crawl {
             }
             if wechat_blocked {
                 // Count what stays waiting, then stop: no more requests to WeChat this run.
-                summary.blocked = self.state.due(i64::MAX, 1 << 20)?.len();
+                summary.blocked = self.state.due_count(i64::MAX)?;
                 break;
             }
         }

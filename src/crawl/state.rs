@@ -225,6 +225,18 @@ impl State {
         rows.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| self.err(&e))
     }
 
+    /// How many articles are due at `now` (pending, or failed with their wait over).
+    pub fn due_count(&self, now: i64) -> Result<usize> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM articles WHERE status IN ('pending', 'failed') AND next_attempt <= ?1",
+                [now],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as usize)
+            .map_err(|e| self.err(&e))
+    }
+
     /// The earliest time a waiting article becomes due, if any is waiting.
     pub fn next_due(&self) -> Result<Option<i64>> {
         self.conn
