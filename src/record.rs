@@ -5,6 +5,7 @@ use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use serde::Serialize;
 
 use crate::article::{Article, ArticleId, Kind};
+use crate::entities::Entities;
 
 /// An article ready to be written.
 #[derive(Debug, Clone)]
@@ -42,6 +43,17 @@ impl Record {
 
     /// The record in the FORMAT.md form.
     pub fn to_markdown(&self) -> String {
+        self.to_markdown_with(false)
+    }
+
+    /// The security entities the record names (title and body).
+    pub fn entities(&self) -> Entities {
+        crate::entities::find(&self.article.title, &self.article.body)
+    }
+
+    /// The record in the FORMAT.md form; with `extra_fields`, the entities it names follow the
+    /// five standard keys (`cves: [...]` and the like, only those found).
+    pub fn to_markdown_with(&self, extra_fields: bool) -> String {
         let a = &self.article;
         let mut out = String::with_capacity(a.body.len() + 512);
         out.push_str("---\n");
@@ -59,6 +71,9 @@ impl Record {
             out.push_str(": ");
             out.push_str(&value);
             out.push('\n');
+        }
+        if extra_fields {
+            out.push_str(&self.entities().front_matter());
         }
         out.push_str("---\n\n");
         // The body is tidy already: the front matter lines are the only other text.
@@ -104,6 +119,7 @@ impl Record {
             short_url: a.short_url.as_deref(),
             published,
             images: &a.images,
+            entities: self.entities(),
             markdown: self.body_markdown(),
         };
         let mut s = serde_json::to_string_pretty(&json).expect("plain data serialises");
@@ -138,6 +154,8 @@ struct JsonRecord<'a> {
     short_url: Option<&'a str>,
     published: Option<String>,
     images: &'a [String],
+    #[serde(flatten)]
+    entities: Entities,
     markdown: String,
 }
 

@@ -38,6 +38,7 @@ const KEYS: [&str; 5] = ["title", "url", "source", "date", "fetch_date"];
 static DATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{4}-\d{2}-\d{2}$").unwrap());
 static FETCH_DATE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$").unwrap());
+static EXTRA_KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_-]*:(\s|$)").unwrap());
 static ACCOUNT_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(.*?)\s{2,}(\d{4}-\d{2}-\d{2}) \d{2}:\d{2}\s*$").unwrap());
 static SOURCE_LINK: LazyLock<Regex> = LazyLock::new(|| {
@@ -68,6 +69,11 @@ fn front_matter(rest: &str) -> Option<Parsed> {
     // before it (multi-line titles are common in the seed archive).
     let mut values: Vec<(usize, String)> = Vec::new();
     for line in head.lines() {
+        // Keys after the five (wxsec's own `--extra-fields`, or another tool's) are not carried
+        // over: wxsec derives its extra facts from the record again.
+        if values.iter().any(|(k, _)| *k == 4) && EXTRA_KEY.is_match(line) {
+            break;
+        }
         let key = KEYS.iter().position(|k| line.strip_prefix(k).is_some_and(|r| r.starts_with(':')));
         let next_expected = values.len();
         match key {
