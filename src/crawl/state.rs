@@ -81,6 +81,30 @@ const MIGRATIONS: &[&str] = &[
     // 2: follow depth, and an index for the queue.
     "ALTER TABLE articles ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
      CREATE INDEX articles_queue ON articles (status, next_attempt);",
+    // 3: the search index (see `index`), and the files a repair replaces.
+    "CREATE TABLE records (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        key TEXT,
+        account TEXT NOT NULL,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        source TEXT NOT NULL,
+        date TEXT NOT NULL,
+        fetch_date TEXT NOT NULL,
+        cvss REAL
+     );
+     CREATE INDEX records_date ON records (date);
+     CREATE INDEX records_account ON records (account, date);
+     CREATE TABLE record_entities (
+        record INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (record, kind, value)
+     ) WITHOUT ROWID;
+     CREATE INDEX record_entities_value ON record_entities (value);
+     CREATE VIRTUAL TABLE records_fts USING fts5(title, source, body, tokenize = 'trigram');
+     ALTER TABLE articles ADD COLUMN replace_path TEXT;",
 ];
 
 /// The state file of a crawl.
@@ -151,6 +175,21 @@ impl State {
 
     fn err(&self, e: &rusqlite::Error) -> Error {
         state_err(&self.path, e)
+    }
+
+    /// The connection, for the search index's tables.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// A SQLite error as wxsec reports it, naming the state file.
+    pub(crate) fn sql_error(&self, e: &rusqlite::Error) -> Error {
+        self.err(e)
+    }
+
+    /// The state file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The key an address is known by, and the address to request for it.
@@ -458,7 +497,7 @@ mod tests {
             .unwrap();
         }
         let s = State::open(&path).unwrap();
-        assert_eq!(s.version().unwrap(), 2);
+        assert_eq!(s.version().unwrap(), MIGRATIONS.len() as i64);
         assert_eq!(s.all().unwrap(), vec![("a:1:1".to_string(), "done".to_string(), None)]);
     }
 }
