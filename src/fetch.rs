@@ -220,8 +220,14 @@ const USER_AGENT: &str =
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    // WeChat's image host answers another site's Referer with a placeholder picture, so images
+    // go through a client that sends none.
+    image_client: reqwest::Client,
     config: FetchConfig,
 }
+
+/// The largest image accepted.
+pub const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
 
 impl Fetcher {
     /// Builds the client. Redirects are followed by hand, so that each hop is checked and mapped.
@@ -241,7 +247,15 @@ impl Fetcher {
             .connect_timeout(config.connect_timeout)
             .build()
             .map_err(|e| Error::Network { url: String::new(), message: chain(&e), timeout: false })?;
-        Ok(Fetcher { client, config })
+        let image_client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .referer(false)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .build()
+            .map_err(|e| Error::Network { url: String::new(), message: chain(&e), timeout: false })?;
+        Ok(Fetcher { client, image_client, config })
     }
 
     /// The address actually requested for a real WeChat address (the mirror, when one is set).
@@ -302,7 +316,7 @@ impl Fetcher {
             let charset = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|ct| {
                 ct.to_ascii_lowercase().split("charset=").nth(1).map(|c| c.trim_matches(['"', ' ']).to_string())
             });
-            let bytes = self.body(&shown, resp).await?;
+            let bytes = Fetcher::body(&shown, resp, self.config.max_body).await?;
             let html = decode_html(&bytes, charset.as_deref());
             return Ok(FetchedPage {
                 target: target.to_string(),
@@ -314,8 +328,7 @@ impl Fetcher {
         Err(Error::Redirect { url: url.to_string(), message: "more than 10 redirects".to_string() })
     }
 
-    async fn body(&self, shown: &str, mut resp: reqwest::Response) -> Result<Vec<u8>> {
-        let limit = self.config.max_body;
+    async fn body(shown: &str, mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>> {
         if resp.content_length().is_some_and(|n| n as usize > limit) {
             return Err(Error::TooLarge { url: shown.to_string(), limit });
         }
@@ -387,8 +400,45 @@ impl Fetcher {
                 |name| resp.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_string);
             let etag = header_value(header::ETAG);
             let last_modified = header_value(header::LAST_MODIFIED);
-            let bytes = self.body(&shown, resp).await?;
+            let bytes = Fetcher::body(&shown, resp, self.config.max_body).await?;
             return Ok(FeedResponse::Body { bytes, etag, last_modified });
+        }
+        Err(Error::Redirect { url: url.to_string(), message: "more than 5 redirects".to_string() })
+    }
+}
+
+impl Fetcher {
+    /// Downloads an image (any http(s) host, no Referer); returns its bytes and content type.
+    pub async fn fetch_image(&self, url: &str) -> Result<(Vec<u8>, Option<String>)> {
+        let bad = |message: String| Error::Network { url: url.to_string(), message, timeout: false };
+        let mut current = Url::parse(url).map_err(|e| bad(e.to_string()))?;
+        for _ in 0..5 {
+            if !matches!(current.scheme(), "http" | "https") {
+                return Err(bad(format!("{current} is not an http(s) address")));
+            }
+            let shown = current.to_string();
+            let resp = self
+                .image_client
+                .get(current.clone())
+                .header(header::ACCEPT, "image/avif,image/webp,image/png,image/*;q=0.8,*/*;q=0.5")
+                .send()
+                .await
+                .map_err(|e| network(&shown, &e))?;
+            let status = resp.status();
+            if status.is_redirection() {
+                let location = resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+                current = current.join(location).map_err(|_| Error::Redirect {
+                    url: shown.clone(),
+                    message: format!("bad Location {location:?}"),
+                })?;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(Error::Status { url: shown, status: status.as_u16(), retry_after: retry_after(&resp) });
+            }
+            let ctype = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let bytes = Fetcher::body(&shown, resp, MAX_IMAGE_BYTES.min(self.config.max_body)).await?;
+            return Ok((bytes, ctype));
         }
         Err(Error::Redirect { url: url.to_string(), message: "more than 5 redirects".to_string() })
     }

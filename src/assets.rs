@@ -1,0 +1,212 @@
+//! Local images (`--images local`): every image a record shows is downloaded once, stored by the
+//! SHA-256 of its bytes under `assets/` in the archive folder, and the record links to it by a
+//! relative path. An image that cannot be had keeps its remote link and is reported, so a later
+//! run can try again: a record never loses a picture to a failed download.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use sha2::{Digest, Sha256};
+
+use crate::crawl::polite::HostLimiter;
+use crate::error::Result;
+use crate::fetch::Fetcher;
+
+/// What to do with a record's images.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Images {
+    /// Keep the links to WeChat's image host.
+    #[default]
+    Remote,
+    /// Download them into `assets/` and link there.
+    Local,
+}
+
+/// The folder of the downloaded images, inside the archive folder.
+pub const ASSETS_DIR: &str = "assets";
+
+/// An image that kept its remote link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failed {
+    /// Its address.
+    pub url: String,
+    /// Why.
+    pub error: String,
+}
+
+/// Images of a run: where each address was stored, and what failed.
+pub struct Localiser<'a> {
+    root: PathBuf,
+    fetcher: &'a Fetcher,
+    limiter: HostLimiter,
+    /// Address → path below the archive folder, for every image stored this run.
+    stored: HashMap<String, String>,
+    /// Addresses that failed this run (not tried twice in one run).
+    failed: HashMap<String, String>,
+    /// Images downloaded.
+    pub downloaded: usize,
+    /// Images already in `assets/` (same bytes from another address or an earlier run).
+    pub reused: usize,
+}
+
+// `![alt](target)` with a web address as the target; alt text cannot hold a `]` in wxsec's
+// Markdown (it is escaped), and the address cannot hold `)` or spaces (they are percent-encoded).
+static IMAGE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(!\[(?:[^\]\\\n]|\\.)*\]\()(https?://[^)\s]+)(\))").unwrap());
+
+/// The web addresses of the images in a Markdown text, in order, once each.
+pub fn image_urls(markdown: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in IMAGE.captures_iter(markdown) {
+        let u = c[2].to_string();
+        if !out.contains(&u) {
+            out.push(u);
+        }
+    }
+    out
+}
+
+/// `markdown` with each image address found in `map` replaced by its value.
+pub fn rewrite(markdown: &str, map: &HashMap<String, String>) -> String {
+    IMAGE
+        .replace_all(markdown, |c: &regex::Captures| match map.get(&c[2]) {
+            Some(local) => format!("{}{}{}", &c[1], local, &c[3]),
+            None => c[0].to_string(),
+        })
+        .into_owned()
+}
+
+/// The link from a record at `record` (relative to the archive folder) to an asset at `asset`
+/// (relative too): `../` once per folder the record is in.
+pub fn relative_link(record: &Path, asset: &str) -> String {
+    let depth = record.parent().map_or(0, |p| p.components().count());
+    format!("{}{asset}", "../".repeat(depth))
+}
+
+impl<'a> Localiser<'a> {
+    /// A localiser writing into `root/assets`, spacing requests to each image host by `delay`.
+    pub fn new(root: &Path, fetcher: &'a Fetcher, delay: std::time::Duration) -> Localiser<'a> {
+        Localiser {
+            root: root.to_path_buf(),
+            fetcher,
+            limiter: HostLimiter::new(delay, 0.5),
+            stored: HashMap::new(),
+            failed: HashMap::new(),
+            downloaded: 0,
+            reused: 0,
+        }
+    }
+
+    /// Downloads the images of one record at `record` (relative to the archive folder) and
+    /// returns the address → relative link map for it, with the images that failed. Only a
+    /// failure to write into `assets/` is an error.
+    pub async fn localise(&mut self, urls: &[String], record: &Path) -> Result<(HashMap<String, String>, Vec<Failed>)> {
+        let mut map = HashMap::new();
+        let mut failed = Vec::new();
+        for url in urls {
+            if let Some(err) = self.failed.get(url) {
+                failed.push(Failed { url: url.clone(), error: err.clone() });
+                continue;
+            }
+            let asset = match self.stored.get(url) {
+                Some(a) => a.clone(),
+                None => match self.download(url).await {
+                    Ok(Some(a)) => a,
+                    Ok(None) => continue,
+                    Err(DownloadError::Write(e)) => return Err(e),
+                    Err(DownloadError::Fetch(msg)) => {
+                        self.failed.insert(url.clone(), msg.clone());
+                        failed.push(Failed { url: url.clone(), error: msg });
+                        continue;
+                    }
+                },
+            };
+            map.insert(url.clone(), relative_link(record, &asset));
+        }
+        Ok((map, failed))
+    }
+
+    async fn download(&mut self, url: &str) -> std::result::Result<Option<String>, DownloadError> {
+        let Ok(parsed) = url::Url::parse(url) else { return Ok(None) };
+        let host = parsed.host_str().unwrap_or_default().to_string();
+        self.limiter.acquire(&host).await;
+        let (bytes, ctype) = self.fetcher.fetch_image(url).await.map_err(|e| DownloadError::Fetch(e.to_string()))?;
+        let Some(ext) = image_extension(&bytes, ctype.as_deref()) else {
+            return Err(DownloadError::Fetch(format!(
+                "not an image ({}, {} bytes)",
+                ctype.as_deref().unwrap_or("no content type"),
+                bytes.len()
+            )));
+        };
+        let hash: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let asset = format!("{ASSETS_DIR}/{}/{hash}.{ext}", &hash[..2]);
+        let path = self.root.join(&asset);
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64) {
+            self.reused += 1;
+        } else {
+            crate::store::write_atomic(&self.root, Path::new(&asset), &bytes).map_err(DownloadError::Write)?;
+            self.downloaded += 1;
+        }
+        self.stored.insert(url.to_string(), asset.clone());
+        Ok(Some(asset))
+    }
+}
+
+enum DownloadError {
+    Fetch(String),
+    Write(crate::Error),
+}
+
+/// The file extension of an image, from its first bytes (servers often say
+/// `application/octet-stream`); `None` when the bytes are not an image (an HTML error page).
+pub fn image_extension(bytes: &[u8], content_type: Option<&str>) -> Option<&'static str> {
+    let ext = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "png"
+    } else if bytes.starts_with(b"\xff\xd8\xff") {
+        "jpg"
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        "gif"
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        "webp"
+    } else if bytes.len() > 12 && &bytes[4..8] == b"ftyp" && (&bytes[8..12] == b"avif" || &bytes[8..12] == b"avis") {
+        "avif"
+    } else if bytes.starts_with(b"BM") && content_type.is_some_and(|c| c.contains("bmp")) {
+        "bmp"
+    } else if content_type.is_some_and(|c| c.starts_with("image/svg"))
+        && String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).contains("<svg")
+    {
+        "svg"
+    } else {
+        return None;
+    };
+    Some(ext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_found_and_rewritten() {
+        let md = "# T\n\n![cover_image](https://mmbiz.qpic.cn/a/0?wx_fmt=png)\n\n![图 \\] 1](http://x.example/b.jpg) ![](data:image/png;base64,AA)\n\n[not an image](https://mmbiz.qpic.cn/a/0?wx_fmt=png)\n";
+        let urls = image_urls(md);
+        assert_eq!(urls, ["https://mmbiz.qpic.cn/a/0?wx_fmt=png", "http://x.example/b.jpg"]);
+        let map = HashMap::from([(urls[0].clone(), "../assets/ab/ab.png".to_string())]);
+        let out = rewrite(md, &map);
+        assert!(out.contains("![cover_image](../assets/ab/ab.png)"));
+        assert!(out.contains("[not an image](https://mmbiz.qpic.cn/a/0?wx_fmt=png)"), "links stay");
+        assert!(out.contains("(http://x.example/b.jpg)"));
+        assert_eq!(relative_link(Path::new("3093190038/1_1.md"), "assets/ab/x.png"), "../assets/ab/x.png");
+        assert_eq!(relative_link(Path::new("x.md"), "assets/ab/x.png"), "assets/ab/x.png");
+    }
+
+    #[test]
+    fn images_are_told_by_their_bytes() {
+        assert_eq!(image_extension(b"\x89PNG\r\n\x1a\n....", Some("application/octet-stream")), Some("png"));
+        assert_eq!(image_extension(b"\xff\xd8\xff\xe0", None), Some("jpg"));
+        assert_eq!(image_extension(b"<html>error</html>", Some("image/png")), None);
+    }
+}
