@@ -21,11 +21,15 @@
 #![deny(missing_docs)]
 
 pub mod article;
+pub mod assets;
 pub mod crawl;
+pub mod entities;
 pub mod error;
 pub mod extract;
+pub mod feed;
 pub mod fetch;
 pub mod import;
+pub mod index;
 pub mod markdown;
 pub mod normalise;
 pub mod page;

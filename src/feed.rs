@@ -1,0 +1,317 @@
+//! Atom feeds of the archive (`wxsec feed`): one per account and one for everything, newest
+//! entries first, each entry the whole record rendered to HTML. Entry ids come from the article's
+//! canonical id, so a reader never shows an article twice, however often the feeds are rewritten;
+//! a feed whose records did not change is rewritten byte for byte the same.
+
+use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::crawl::state::State;
+use crate::error::Result;
+use crate::index::strip_title_line;
+
+/// Settings of `wxsec feed`.
+#[derive(Debug, Clone)]
+pub struct FeedOptions {
+    /// The archive folder (record paths in the index are relative to it).
+    pub root: PathBuf,
+    /// Where the feeds go (`ROOT/feeds` by default).
+    pub dest: PathBuf,
+    /// Entries per feed.
+    pub entries: usize,
+}
+
+/// What `wxsec feed` wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FeedSummary {
+    /// Feed files written (the accounts' and `all.atom`).
+    pub feeds: usize,
+    /// Entries in `all.atom`.
+    pub entries: usize,
+    /// Records in the index whose file could not be read (left out).
+    pub missing: usize,
+}
+
+struct Row {
+    path: String,
+    key: Option<String>,
+    account: String,
+    url: String,
+    title: String,
+    source: String,
+    date: String,
+    fetch_date: String,
+    ids: Vec<String>,
+}
+
+/// Writes `all.atom`, one `{account}.atom` per account and `feeds.opml` listing them.
+pub fn write_feeds(state: &State, opts: &FeedOptions) -> Result<FeedSummary> {
+    let mut summary = FeedSummary::default();
+    let all = rows(state, None, opts.entries)?;
+    let mut opml = Vec::new();
+    let (xml, n) = render("urn:wxsec:feed:all", "wxsec: every account", "all.atom", &all, opts, &mut summary);
+    write(opts, "all.atom", &xml)?;
+    summary.feeds += 1;
+    summary.entries = n;
+    let accounts: Vec<String> = {
+        let conn = state.conn();
+        let mut stmt = conn
+            .prepare("SELECT account FROM records GROUP BY account ORDER BY account")
+            .map_err(|e| state.sql_error(&e))?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| state.sql_error(&e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| state.sql_error(&e))?
+    };
+    for account in accounts {
+        let rows = rows(state, Some(&account), opts.entries)?;
+        let Some(first) = rows.first() else { continue };
+        let name = format!("{}.atom", file_safe(&account));
+        let title = first.source.clone();
+        let (xml, _) = render(&format!("urn:wxsec:feed:{account}"), &title, &name, &rows, opts, &mut summary);
+        write(opts, &name, &xml)?;
+        opml.push((title, name));
+        summary.feeds += 1;
+    }
+    let mut o = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n<head><title>wxsec feeds</title></head>\n<body>\n",
+    );
+    o.push_str("<outline type=\"rss\" text=\"wxsec: every account\" xmlUrl=\"all.atom\"/>\n");
+    for (title, name) in &opml {
+        let _ = writeln!(o, "<outline type=\"rss\" text=\"{}\" xmlUrl=\"{}\"/>", xml_escape(title), xml_escape(name));
+    }
+    o.push_str("</body>\n</opml>\n");
+    write(opts, "feeds.opml", &o)?;
+    Ok(summary)
+}
+
+fn write(opts: &FeedOptions, name: &str, xml: &str) -> Result<()> {
+    // Rewriting an unchanged feed would only change its mtime, and readers polling with
+    // If-Modified-Since would download it again.
+    let path = opts.dest.join(name);
+    if std::fs::read(&path).is_ok_and(|old| old == xml.as_bytes()) {
+        return Ok(());
+    }
+    crate::store::write_atomic(&opts.dest, Path::new(name), xml.as_bytes()).map(|_| ())
+}
+
+/// An account number or name as a file name.
+fn file_safe(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+fn rows(state: &State, account: Option<&str>, limit: usize) -> Result<Vec<Row>> {
+    let conn = state.conn();
+    let err = |e: rusqlite::Error| state.sql_error(&e);
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, path, key, account, url, title, source, date, fetch_date FROM records
+             WHERE ?1 IS NULL OR account = ?1 ORDER BY date DESC, fetch_date DESC, path LIMIT ?2",
+        )
+        .map_err(err)?;
+    let found = stmt
+        .query_map(params![account, limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                Row {
+                    path: r.get(1)?,
+                    key: r.get(2)?,
+                    account: r.get(3)?,
+                    url: r.get(4)?,
+                    title: r.get(5)?,
+                    source: r.get(6)?,
+                    date: r.get(7)?,
+                    fetch_date: r.get(8)?,
+                    ids: Vec::new(),
+                },
+            ))
+        })
+        .map_err(err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(err)?;
+    let mut ids =
+        conn.prepare_cached("SELECT value FROM record_entities WHERE record = ?1 ORDER BY kind, value").map_err(err)?;
+    let mut out = Vec::with_capacity(found.len());
+    for (id, mut row) in found {
+        row.ids = ids.query_map([id], |r| r.get(0)).map_err(err)?.collect::<rusqlite::Result<_>>().map_err(err)?;
+        out.push(row);
+    }
+    Ok(out)
+}
+
+/// An RFC 3339 time for Atom from a record's dates: the download time, else the publish day.
+fn atom_time(date: &str, fetch_date: &str) -> String {
+    if fetch_date.len() >= 19 {
+        return format!("{}Z", &fetch_date[..19]);
+    }
+    if date.len() == 10 {
+        return format!("{date}T00:00:00+08:00");
+    }
+    "1970-01-01T00:00:00Z".to_string()
+}
+
+fn render(
+    id: &str,
+    title: &str,
+    self_name: &str,
+    rows: &[Row],
+    opts: &FeedOptions,
+    summary: &mut FeedSummary,
+) -> (String, usize) {
+    let updated =
+        rows.iter().map(|r| atom_time(&r.date, &r.fetch_date)).max().unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
+    let mut x = String::with_capacity(64 * 1024);
+    x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+    let _ = writeln!(x, "  <id>{}</id>", xml_escape(id));
+    let _ = writeln!(x, "  <title>{}</title>", xml_escape(title));
+    let _ = writeln!(x, "  <updated>{updated}</updated>");
+    let _ = writeln!(x, "  <link rel=\"self\" href=\"{}\"/>", xml_escape(self_name));
+    let _ = writeln!(x, "  <generator version=\"{}\">wxsec</generator>", env!("CARGO_PKG_VERSION"));
+    let mut n = 0;
+    for r in rows {
+        let file = if Path::new(&r.path).is_absolute() { PathBuf::from(&r.path) } else { opts.root.join(&r.path) };
+        let Some(markdown) = record_body(&file, &r.title) else {
+            summary.missing += 1;
+            continue;
+        };
+        let html = to_html(&markdown, &file, opts);
+        let entry_id = match &r.key {
+            Some(k) => format!("urn:wxsec:article:{k}"),
+            None if !r.url.is_empty() => r.url.clone(),
+            None => format!("urn:wxsec:record:{:016x}", crate::store::fnv1a(r.path.as_bytes())),
+        };
+        x.push_str("  <entry>\n");
+        let _ = writeln!(x, "    <id>{}</id>", xml_escape(&entry_id));
+        let _ = writeln!(x, "    <title>{}</title>", xml_escape(&r.title));
+        if !r.url.is_empty() {
+            let _ = writeln!(x, "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>", xml_escape(&r.url));
+        }
+        if r.date.len() == 10 {
+            let _ = writeln!(x, "    <published>{}T00:00:00+08:00</published>", r.date);
+        }
+        let _ = writeln!(x, "    <updated>{}</updated>", atom_time(&r.date, &r.fetch_date));
+        let _ = writeln!(x, "    <author><name>{}</name></author>", xml_escape(&r.source));
+        let _ = writeln!(x, "    <category term=\"{}\" label=\"{}\"/>", xml_escape(&r.account), xml_escape(&r.source));
+        for id in &r.ids {
+            let _ = writeln!(x, "    <category term=\"{}\"/>", xml_escape(id));
+        }
+        let _ = writeln!(x, "    <content type=\"html\">{}</content>", xml_escape(&html));
+        x.push_str("  </entry>\n");
+        n += 1;
+    }
+    x.push_str("</feed>\n");
+    (x, n)
+}
+
+/// The Markdown of a record file without its front matter and `# title` line.
+fn record_body(file: &Path, title: &str) -> Option<String> {
+    let text = std::fs::read_to_string(file).ok()?;
+    if file.extension().is_some_and(|e| e == "json") {
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let md = v.get("markdown")?.as_str()?;
+        return Some(strip_title_line(md, title).to_string());
+    }
+    let p = crate::normalise::parse::parse(&text)?;
+    Some(strip_title_line(&p.body, title).to_string())
+}
+
+/// Markdown to HTML for a feed reader: raw HTML in a record is shown as text (a record is data,
+/// not markup to run), unsafe link schemes are dropped, and relative links (local images) are
+/// made relative to the feed's folder.
+fn to_html(markdown: &str, record_file: &Path, opts: &FeedOptions) -> String {
+    let record_dir = record_file.parent().unwrap_or(Path::new(""));
+    let fix = |dest: CowStr<'_>| -> CowStr<'static> {
+        let d = dest.to_string();
+        if !crate::markdown::is_safe_url(&d) {
+            return CowStr::from("");
+        }
+        if d.contains("://") || d.starts_with("mailto:") || d.starts_with('/') {
+            return CowStr::from(d);
+        }
+        CowStr::from(relative_to(&normal(&record_dir.join(&d)), &opts.dest))
+    };
+    let events = Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|ev| match ev {
+        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+        Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Link { link_type, dest_url: fix(dest_url), title, id })
+        }
+        Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Image { link_type, dest_url: fix(dest_url), title, id })
+        }
+        other => other,
+    });
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events);
+    html
+}
+
+/// A path with `.` and `..` resolved by text (the files may not exist).
+fn normal(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `target` as a relative reference from folder `from`.
+fn relative_to(target: &Path, from: &Path) -> String {
+    let (t, f) = (normal(&abs(target)), normal(&abs(from)));
+    let tc: Vec<_> = t.components().collect();
+    let fc: Vec<_> = f.components().collect();
+    let common = tc.iter().zip(&fc).take_while(|(a, b)| a == b).count();
+    let mut s = "../".repeat(fc.len() - common);
+    let rest: Vec<String> = tc[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    s.push_str(&rest.join("/"));
+    s
+}
+
+fn abs(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Text for XML character data and attribute values; characters XML 1.0 forbids are dropped.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || matches!(c, '\u{fffe}' | '\u{ffff}') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_safe_and_links_follow_the_feed() {
+        let opts = FeedOptions { root: "/a".into(), dest: "/a/feeds".into(), entries: 5 };
+        let html = to_html(
+            "x <script>alert(1)</script>\n\n![p](../assets/ab/c.png) [j](javascript:alert(1)) [w](https://x.example/)",
+            Path::new("/a/3093190038/1_1.md"),
+            &opts,
+        );
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert!(html.contains("src=\"../assets/ab/c.png\""), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(html.contains("href=\"https://x.example/\""), "{html}");
+        assert_eq!(xml_escape("a<b>&\u{1}\"c"), "a&lt;b&gt;&amp;&quot;c");
+    }
+}
