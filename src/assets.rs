@@ -38,9 +38,9 @@ pub struct Failed {
 }
 
 /// Images of a run: where each address was stored, and what failed.
-pub struct Localiser<'a> {
+pub struct Localiser {
     root: PathBuf,
-    fetcher: &'a Fetcher,
+    fetcher: Fetcher,
     limiter: HostLimiter,
     /// Address → path below the archive folder, for every image stored this run.
     stored: HashMap<String, String>,
@@ -86,9 +86,9 @@ pub fn relative_link(record: &Path, asset: &str) -> String {
     format!("{}{asset}", "../".repeat(depth))
 }
 
-impl<'a> Localiser<'a> {
+impl Localiser {
     /// A localiser writing into `root/assets`, spacing requests to each image host by `delay`.
-    pub fn new(root: &Path, fetcher: &'a Fetcher, delay: std::time::Duration) -> Localiser<'a> {
+    pub fn new(root: &Path, fetcher: Fetcher, delay: std::time::Duration) -> Localiser {
         Localiser {
             root: root.to_path_buf(),
             fetcher,

@@ -1,10 +1,14 @@
 //! The `import` job: targets in, records out, one target's failure never stopping the others.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use crate::assets::{Failed, Images, Localiser};
+use crate::crawl::state::State;
 use crate::error::Result;
 use crate::extract::extract;
 use crate::fetch::{FetchConfig, FetchedPage, Fetcher, Target};
+use crate::index;
 use crate::record::Record;
 use crate::store::{self, Format};
 
@@ -17,6 +21,23 @@ pub struct ImportOptions {
     pub format: Format,
     /// HTTP settings.
     pub fetch: FetchConfig,
+    /// Security entities in the Markdown front matter too.
+    pub extra_fields: bool,
+    /// Remote image links, or images downloaded into `assets/`.
+    pub images: Images,
+    /// Spacing of requests to each image host.
+    pub image_delay: Duration,
+    /// The state file holding the search index (`OUT/.wxsec/state.sqlite`); `None`: no index.
+    pub index: Option<PathBuf>,
+}
+
+/// One record written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The record file.
+    pub path: PathBuf,
+    /// Images that kept their remote link (with `--images local`).
+    pub failed_images: Vec<Failed>,
 }
 
 /// Brings in the page of one target.
@@ -30,27 +51,67 @@ pub async fn load(target: &str, fetcher: &Fetcher, max_body: usize) -> Result<Fe
 
 /// Turns a page into its record and writes it; returns the path written.
 pub fn write_page(page: &FetchedPage, out: &Path, format: Format) -> Result<PathBuf> {
-    let article = extract(page)?;
-    let record = Record::new(article, page.fetched_at);
-    let contents = match format {
-        Format::Markdown => record.to_markdown(),
-        Format::Json => record.to_json(),
-    };
-    store::write_atomic(out, &store::relative_path(&record, format), contents.as_bytes())
+    let record = Record::new(extract(page)?, page.fetched_at);
+    store::write_atomic(out, &store::relative_path(&record, format), &contents(&record, format, false))
+}
+
+/// The bytes of a record in a format.
+pub fn contents(record: &Record, format: Format, extra_fields: bool) -> Vec<u8> {
+    match format {
+        Format::Markdown => record.to_markdown_with(extra_fields).into_bytes(),
+        Format::Json => record.to_json().into_bytes(),
+    }
+}
+
+/// Downloads a record's images (body and cover) and points the record at the local copies.
+pub async fn localise_record(record: &mut Record, relative: &Path, localiser: &mut Localiser) -> Result<Vec<Failed>> {
+    let a = &mut record.article;
+    let mut urls = crate::assets::image_urls(&a.body);
+    if let Some(cover) = &a.cover
+        && !urls.contains(cover)
+    {
+        urls.insert(0, cover.clone());
+    }
+    let (map, failed) = localiser.localise(&urls, relative).await?;
+    a.body = crate::assets::rewrite(&a.body, &map);
+    if let Some(local) = a.cover.as_ref().and_then(|c| map.get(c)) {
+        a.cover = Some(local.clone());
+    }
+    Ok(failed)
 }
 
 /// Imports every target in order; calls `report` with each outcome as it happens.
 pub async fn run(
     targets: &[String],
     opts: &ImportOptions,
-    mut report: impl FnMut(&str, &Result<PathBuf>),
+    mut report: impl FnMut(&str, &Result<Written>),
 ) -> Result<()> {
     let fetcher = Fetcher::new(opts.fetch.clone())?;
+    // Opened at the first record written: an import that writes nothing leaves no state file.
+    let mut state: Option<State> = None;
+    let mut localiser = Localiser::new(&opts.out, fetcher.clone(), opts.image_delay);
     for target in targets {
-        let outcome = match load(target, &fetcher, opts.fetch.max_body).await {
-            Ok(page) => write_page(&page, &opts.out, opts.format),
-            Err(e) => Err(e),
-        };
+        let outcome = async {
+            let page = load(target, &fetcher, opts.fetch.max_body).await?;
+            let mut record = Record::new(extract(&page)?, page.fetched_at);
+            let relative = store::relative_path(&record, opts.format);
+            let failed_images = match opts.images {
+                Images::Local => localise_record(&mut record, &relative, &mut localiser).await?,
+                Images::Remote => Vec::new(),
+            };
+            let path = store::write_atomic(&opts.out, &relative, &contents(&record, opts.format, opts.extra_fields))?;
+            if let Some(file) = &opts.index {
+                if state.is_none() {
+                    state = Some(State::open(file)?);
+                }
+                if let Some(state) = &state {
+                    let entry = index::Entry::of_record(&record, relative.to_string_lossy().into_owned());
+                    index::upsert(state, &entry)?;
+                }
+            }
+            Ok(Written { path, failed_images })
+        }
+        .await;
         report(target, &outcome);
     }
     Ok(())

@@ -125,33 +125,42 @@ pub fn plain_words(md: &str) -> String {
 pub fn upsert(state: &State, e: &Entry) -> Result<()> {
     let conn = state.conn();
     let err = |x: rusqlite::Error| state.sql_error(&x);
-    let tx = conn.unchecked_transaction().map_err(err)?;
+    // A savepoint, so that an upsert is whole both alone and inside a caller's batch.
+    conn.execute_batch("SAVEPOINT upsert").map_err(err)?;
+    let result = upsert_in(conn, e);
+    match result {
+        Ok(()) => conn.execute_batch("RELEASE upsert").map_err(err),
+        Err(x) => {
+            let _ = conn.execute_batch("ROLLBACK TO upsert; RELEASE upsert");
+            Err(err(x))
+        }
+    }
+}
+
+fn upsert_in(tx: &rusqlite::Connection, e: &Entry) -> rusqlite::Result<()> {
     let old: Option<i64> =
-        tx.query_row("SELECT id FROM records WHERE path = ?1", [&e.path], |r| r.get(0)).optional().map_err(err)?;
+        tx.query_row("SELECT id FROM records WHERE path = ?1", [&e.path], |r| r.get(0)).optional()?;
     if let Some(id) = old {
-        remove_id(&tx, id).map_err(err)?;
+        remove_id(tx, id)?;
     }
     let cvss = e.entities.cvss.iter().copied().fold(None, |m: Option<f32>, s| Some(m.map_or(s, |m| m.max(s))));
     tx.execute(
         "INSERT INTO records (path, key, account, url, title, source, date, fetch_date, cvss)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![e.path, e.key, e.account, e.url, e.title, e.source, e.date, e.fetch_date, cvss],
-    )
-    .map_err(err)?;
+    )?;
     let id = tx.last_insert_rowid();
     tx.execute(
         "INSERT INTO records_fts (rowid, title, source, body) VALUES (?1, ?2, ?3, ?4)",
         params![id, e.title, e.source, e.text],
-    )
-    .map_err(err)?;
+    )?;
     for (kind, value) in e.entities.ids() {
         tx.execute(
             "INSERT OR IGNORE INTO record_entities (record, kind, value) VALUES (?1, ?2, ?3)",
             params![id, kind, value],
-        )
-        .map_err(err)?;
+        )?;
     }
-    tx.commit().map_err(err)
+    Ok(())
 }
 
 fn remove_id(conn: &rusqlite::Connection, id: i64) -> rusqlite::Result<()> {
@@ -176,10 +185,11 @@ pub fn remove(state: &State, path: &str) -> Result<()> {
 
 /// How a record's path is kept: relative to the archive folder when inside it.
 pub fn index_path(root: &Path, file: &Path) -> String {
-    let rel = file.strip_prefix(root).ok().filter(|r| !r.as_os_str().is_empty());
-    match rel {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (root, file) = (abs(root), abs(file));
+    match file.strip_prefix(&root).ok().filter(|r| !r.as_os_str().is_empty()) {
         Some(r) => r.to_string_lossy().into_owned(),
-        None => std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf()).to_string_lossy().into_owned(),
+        None => file.to_string_lossy().into_owned(),
     }
 }
 

@@ -9,10 +9,12 @@ use std::io::IsTerminal;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use wxsec::ExitCode;
+use wxsec::assets::Images;
 use wxsec::crawl::config::CrawlSettings;
 use wxsec::crawl::{self, Crawl, Event, RunOptions};
 use wxsec::fetch::FetchConfig;
 use wxsec::import::{self, ImportOptions};
+use wxsec::index;
 use wxsec::normalise::{self, Destination, NormaliseOptions};
 use wxsec::store::Format;
 
@@ -45,6 +47,20 @@ enum Command {
         /// Largest page accepted, in bytes after decompression (real pages are 2–4 MB).
         #[arg(long, default_value_t = wxsec::fetch::DEFAULT_MAX_BODY)]
         max_page_bytes: usize,
+        /// Write the security entities (CVE, CNVD, CNNVD, GHSA, ATT&CK, CVSS) into the front matter
+        /// too, after the five standard keys. The JSON form always has them.
+        #[arg(long)]
+        extra_fields: bool,
+        /// Images: keep WeChat's links, or download them once into OUT/assets and link there (a
+        /// failed image keeps its link and is reported).
+        #[arg(long, value_enum, default_value_t = Images::Remote)]
+        images: Images,
+        /// Seconds between requests to an image host.
+        #[arg(long, default_value_t = 0.5)]
+        image_delay: f64,
+        /// Do not add the records to the search index (OUT/.wxsec/state.sqlite).
+        #[arg(long)]
+        no_index: bool,
         /// Article addresses (https://mp.weixin.qq.com/s?__biz=… or /s/…), saved pages, or -.
         #[arg(required = true)]
         targets: Vec<String>,
@@ -65,6 +81,26 @@ enum Command {
         /// Write one JSON line per stub, truncated or unreadable file: path, url, kind, reason.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Put every stub and truncated record into the crawl queue: the next `wxsec crawl` fetches
+        /// it again and writes the real record over the broken file.
+        #[arg(long)]
+        queue: bool,
+        /// The state file (search index and crawl queue) [default: ARCHIVE/.wxsec/state.sqlite,
+        /// where ARCHIVE is --out, or the first input folder with --in-place].
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Do not keep the search index current.
+        #[arg(long, conflicts_with = "queue")]
+        no_index: bool,
+        /// Write the security entities into the front matter too.
+        #[arg(long)]
+        extra_fields: bool,
+        /// Images: keep the links, or download them once into ARCHIVE/assets and link there.
+        #[arg(long, value_enum, default_value_t = Images::Remote)]
+        images: Images,
+        /// Seconds between requests to an image host.
+        #[arg(long, default_value_t = 0.5)]
+        image_delay: f64,
         /// Record files or folders (searched for *.md, *.markdown, *.txt).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -94,6 +130,52 @@ enum Command {
         #[command(flatten)]
         settings: Box<CrawlSettings>,
     },
+    /// Write Atom feeds of the archive: FEEDS/all.atom, one FEEDS/{account}.atom per account, and
+    /// FEEDS/feeds.opml listing them; newest entries first, full content.
+    ///
+    /// Exit codes: 0 written; 2 bad usage; 6 a feed could not be written; 10 no usable index.
+    Feed {
+        #[command(flatten)]
+        archive: ArchiveArgs,
+        /// Where the feeds go [default: ARCHIVE/feeds].
+        #[arg(long)]
+        dest: Option<PathBuf>,
+        /// Entries per feed.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100000))]
+        entries: u64,
+    },
+    /// Search the archive: every word must occur (any substring of the title or text; Chinese
+    /// needs no spaces). Prints title, account, date, path and a snippet, newest first.
+    ///
+    /// Exit codes: 0 (also when nothing matches); 2 bad usage; 10 no usable index.
+    Search {
+        /// Words to find.
+        query: Vec<String>,
+        /// Only this account (its name, or its number as in the record paths).
+        #[arg(long)]
+        source: Option<String>,
+        /// Only records published on or after this day (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<chrono::NaiveDate>,
+        /// Only records naming this CVE id (CNVD, CNNVD, GHSA and ATT&CK ids work too).
+        #[arg(long)]
+        cve: Option<String>,
+        /// Most hits shown.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// One JSON object per hit, one per line.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        archive: ArchiveArgs,
+    },
+    /// Rebuild the search index from the record files of the archive.
+    ///
+    /// Exit codes: 0 done; 2 bad usage; 6 a record could not be read; 10 the state file is unusable.
+    Reindex {
+        #[command(flatten)]
+        archive: ArchiveArgs,
+    },
     /// What the crawl state holds: articles by status, blocked-until, each source's last poll.
     Status {
         /// The TOML configuration, to find the state file.
@@ -111,6 +193,29 @@ enum Command {
     },
 }
 
+/// Where the archive and its state file are.
+#[derive(clap::Args)]
+struct ArchiveArgs {
+    /// The archive folder [default: ./archive, or the config's `out`].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The state file [default: ARCHIVE/.wxsec/state.sqlite].
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// The crawl's TOML configuration, to find both.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+impl ArchiveArgs {
+    fn resolve(self) -> Result<(PathBuf, PathBuf), wxsec::Error> {
+        let flags = CrawlSettings { out: self.out, state: self.state, ..Default::default() };
+        let (settings, origin) = load_settings(self.config.as_ref(), flags)?;
+        let c = settings.resolve(&origin)?;
+        Ok((c.out, c.state))
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum OutFormat {
     /// The FORMAT.md record: YAML front matter and Markdown.
@@ -122,10 +227,73 @@ enum OutFormat {
 fn main() -> ProcessExit {
     let cli = Cli::parse();
     match cli.command {
-        Command::Import { out, format, timeout, max_page_bytes, targets } => {
-            import_cmd(out, format, Duration::from_secs(timeout), max_page_bytes, targets)
+        Command::Import {
+            out,
+            format,
+            timeout,
+            max_page_bytes,
+            extra_fields,
+            images,
+            image_delay,
+            no_index,
+            targets,
+        } => {
+            let index = (!no_index).then(|| out.join(".wxsec/state.sqlite"));
+            let fetch = match FetchConfig::from_env() {
+                Ok(f) => FetchConfig {
+                    timeout: Duration::from_secs(timeout),
+                    connect_timeout: Duration::from_secs(timeout).min(f.connect_timeout),
+                    max_body: max_page_bytes,
+                    ..f
+                },
+                Err(msg) => {
+                    eprintln!("wxsec: {msg}");
+                    return ProcessExit::from(ExitCode::Usage as u8);
+                }
+            };
+            let format = match format {
+                OutFormat::Md => Format::Markdown,
+                OutFormat::Json => Format::Json,
+            };
+            let image_delay = Duration::from_secs_f64(image_delay.clamp(0.0, 3600.0));
+            import_cmd(ImportOptions { out, format, fetch, extra_fields, images, image_delay, index }, targets)
         }
-        Command::Normalise { out, in_place: _, report, paths } => normalise_cmd(out, report, paths),
+        Command::Normalise {
+            out,
+            in_place: _,
+            report,
+            queue,
+            state,
+            no_index,
+            extra_fields,
+            images,
+            image_delay,
+            paths,
+        } => {
+            let root = match &out {
+                Some(dir) => dir.clone(),
+                None => paths
+                    .iter()
+                    .find(|p| p.is_dir())
+                    .cloned()
+                    .or_else(|| paths.first().and_then(|p| p.parent()).map(PathBuf::from))
+                    .unwrap_or_else(|| PathBuf::from(".")),
+            };
+            let state = if no_index { None } else { Some(state.unwrap_or_else(|| root.join(".wxsec/state.sqlite"))) };
+            let destination = match out {
+                Some(dir) => Destination::Out(dir),
+                None => Destination::InPlace,
+            };
+            let image_delay = Duration::from_secs_f64(image_delay.clamp(0.0, 3600.0));
+            let opts = NormaliseOptions { destination, report, extra_fields, root, state, queue, images, image_delay };
+            normalise_cmd(opts, paths)
+        }
+        Command::Feed { archive, dest, entries } => feed_cmd(archive, dest, entries as usize),
+        Command::Search { query, source, since, cve, limit, json, archive } => {
+            let q = index::Query { terms: query, source, since, id: cve, limit };
+            search_cmd(archive, q, json)
+        }
+        Command::Reindex { archive } => reindex_cmd(archive),
         Command::Crawl { config, dry_run, limit, since, json, settings } => {
             crawl_cmd(config, RunOptions { dry_run, limit, since }, json, *settings)
         }
@@ -133,25 +301,7 @@ fn main() -> ProcessExit {
     }
 }
 
-fn import_cmd(
-    out: PathBuf,
-    format: OutFormat,
-    timeout: Duration,
-    max_body: usize,
-    targets: Vec<String>,
-) -> ProcessExit {
-    let fetch = match FetchConfig::from_env() {
-        Ok(f) => FetchConfig { timeout, connect_timeout: timeout.min(f.connect_timeout), max_body, ..f },
-        Err(msg) => {
-            eprintln!("wxsec: {msg}");
-            return ProcessExit::from(ExitCode::Usage as u8);
-        }
-    };
-    let format = match format {
-        OutFormat::Md => Format::Markdown,
-        OutFormat::Json => Format::Json,
-    };
-    let opts = ImportOptions { out, format, fetch };
+fn import_cmd(opts: ImportOptions, targets: Vec<String>) -> ProcessExit {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -161,7 +311,12 @@ fn import_cmd(
     };
     let mut first_failure: Option<ExitCode> = None;
     let result = runtime.block_on(import::run(&targets, &opts, |_, outcome| match outcome {
-        Ok(path) => println!("{}", path.display()),
+        Ok(written) => {
+            println!("{}", written.path.display());
+            for f in &written.failed_images {
+                eprintln!("wxsec: {}: {} (the image kept its remote link)", f.url, f.error);
+            }
+        }
         Err(e) => {
             eprintln!("wxsec: {e}\n  hint: {}", e.hint());
             first_failure.get_or_insert(e.exit_code());
@@ -174,12 +329,7 @@ fn import_cmd(
     ProcessExit::from(first_failure.unwrap_or(ExitCode::Ok) as u8)
 }
 
-fn normalise_cmd(out: Option<PathBuf>, report: Option<PathBuf>, paths: Vec<PathBuf>) -> ProcessExit {
-    let destination = match out {
-        Some(dir) => Destination::Out(dir),
-        None => Destination::InPlace,
-    };
-    let opts = NormaliseOptions { destination, report };
+fn normalise_cmd(opts: NormaliseOptions, paths: Vec<PathBuf>) -> ProcessExit {
     let bar = progress_bar();
     let result = normalise::run(
         &paths,
@@ -244,7 +394,8 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    if config.sources.is_empty() {
+    // With no sources, a run still drains the queue a state file already holds (repairs).
+    if config.sources.is_empty() && !config.state.exists() {
         return fail(&wxsec::Error::Config {
             path: origin,
             message: "no sources: add [[source]] tables to the config, or give --urls FILE or --feed URL".to_string(),
@@ -327,4 +478,104 @@ fn status_cmd(config: Option<PathBuf>, out: Option<PathBuf>, state: Option<PathB
         println!("source {name}: last polled {}", polled.as_deref().unwrap_or("never"));
     }
     ProcessExit::SUCCESS
+}
+
+fn feed_cmd(archive: ArchiveArgs, dest: Option<PathBuf>, entries: usize) -> ProcessExit {
+    let (root, state_path) = match archive.resolve() {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    let state = match open_existing(&state_path) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let dest = dest.unwrap_or_else(|| root.join("feeds"));
+    let opts = wxsec::feed::FeedOptions { root, dest: dest.clone(), entries };
+    match wxsec::feed::write_feeds(&state, &opts) {
+        Ok(s) => {
+            eprintln!("feed: {} feeds, {} entries in all.atom, in {}", s.feeds, s.entries, dest.display());
+            if s.missing > 0 {
+                eprintln!("wxsec: {} indexed records were not found on disk; run `wxsec reindex`", s.missing);
+            }
+            ProcessExit::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// The state file, which must exist already: reading commands never create one.
+fn open_existing(path: &std::path::Path) -> Result<wxsec::crawl::state::State, wxsec::Error> {
+    if !path.exists() {
+        return Err(wxsec::Error::State {
+            path: path.to_path_buf(),
+            message: "no index yet: run `wxsec reindex --out ARCHIVE` (or import, crawl or normalise into it)"
+                .to_string(),
+        });
+    }
+    wxsec::crawl::state::State::open(path)
+}
+
+fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool) -> ProcessExit {
+    if q.terms.is_empty() && q.id.is_none() && q.source.is_none() && q.since.is_none() {
+        eprintln!("wxsec: give words to search for, or --cve, --source or --since");
+        return ProcessExit::from(ExitCode::Usage as u8);
+    }
+    let (root, state_path) = match archive.resolve() {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    let state = match open_existing(&state_path) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let colour = !json && std::io::stdout().is_terminal();
+    let (open, close) = if colour { ("\x1b[1;31m", "\x1b[0m") } else { ("**", "**") };
+    let hits = match index::search(&state, &q, open, close) {
+        Ok(h) => h,
+        Err(e) => return fail(&e),
+    };
+    for hit in &hits {
+        let path =
+            if std::path::Path::new(&hit.path).is_absolute() { PathBuf::from(&hit.path) } else { root.join(&hit.path) };
+        if json {
+            let mut v = serde_json::to_value(hit).unwrap_or_default();
+            v["path"] = serde_json::Value::String(path.display().to_string());
+            println!("{v}");
+        } else {
+            let date = if hit.date.is_empty() { "----------" } else { hit.date.as_str() };
+            println!("{date}  {}  {}", hit.source, hit.title);
+            println!("  {}", path.display());
+            println!("  {}", hit.snippet);
+        }
+    }
+    if hits.is_empty() {
+        eprintln!("search: no record matches");
+    } else if !json {
+        eprintln!("search: {} records", hits.len());
+    }
+    ProcessExit::SUCCESS
+}
+
+fn reindex_cmd(archive: ArchiveArgs) -> ProcessExit {
+    let (root, state_path) = match archive.resolve() {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    if !root.is_dir() {
+        return fail(&wxsec::Error::Read {
+            path: root,
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no archive folder here"),
+        });
+    }
+    let state = match wxsec::crawl::state::State::open(&state_path) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    match index::reindex(&state, &root) {
+        Ok(s) => {
+            eprintln!("reindex: {} records indexed, {} files skipped", s.indexed, s.skipped);
+            ProcessExit::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
 }

@@ -316,7 +316,26 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing() {
     .iter()
     .map(|n| html.join(format!("{n}.html")))
     .collect();
+    // With the search index on, the state file is what fills the disk first: a clear error, and
+    // nothing partial left among the records.
     let out = Command::cargo_bin("wxsec").unwrap().args(["import", "--out"]).arg(&mount).args(&pages).output().unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("No space left on device") && stderr.contains("state.sqlite"), "{stderr}");
+    for f in common::record_files(&mount) {
+        assert!(common::check_record(&std::fs::read_to_string(&f).unwrap()).is_empty(), "{}", f.display());
+    }
+    for entry in std::fs::read_dir(&mount).unwrap() {
+        std::fs::remove_dir_all(entry.unwrap().path()).unwrap();
+    }
+    // Without it, the records themselves fill the disk.
+    let out = Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["import", "--no-index", "--out"])
+        .arg(&mount)
+        .args(&pages)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(6), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("No space left on device") && stderr.contains("hint:"), "{stderr}");

@@ -45,6 +45,8 @@ fn wxsec(server: &MockServer, out: &Path) -> Command {
     cmd
 }
 
+/// Every file under `dir` but the state folder (`.wxsec/`, the search index): records and any
+/// scrap a write left.
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -52,6 +54,10 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
         let Ok(entries) = std::fs::read_dir(&d) else { continue };
         for e in entries.flatten() {
             let p = e.path();
+            if p.is_dir() && p.file_name().is_some_and(|n| n == ".wxsec") {
+                assert!(p.join("state.sqlite").is_file(), "the index is in the state file");
+                continue;
+            }
             if p.is_dir() { stack.push(p) } else { out.push(p) }
         }
     }

@@ -27,6 +27,10 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
+            // The state folder (search index) is not a record.
+            if e.file_name() == ".wxsec" {
+                continue;
+            }
             if e.path().is_dir() { stack.push(e.path()) } else { out.push(e.path()) }
         }
     }

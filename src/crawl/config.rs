@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::assets::Images;
 use crate::error::{Error, Result};
 use crate::store::Format;
 
@@ -52,6 +53,23 @@ pub struct CrawlSettings {
     /// Most articles added by following, per run [default: 20].
     #[arg(long)]
     pub follow_max: Option<u32>,
+    /// Write the security entities into the Markdown front matter too (`cves: [...]`).
+    #[arg(long)]
+    #[serde(default)]
+    pub extra_fields: bool,
+    /// Images: keep WeChat's links (remote) or download them into OUT/assets (local) [default: remote].
+    #[arg(long, value_enum)]
+    pub images: Option<Images>,
+    /// Seconds between requests to an image host [default: 1].
+    #[arg(long)]
+    pub image_delay: Option<f64>,
+    /// Rewrite the Atom feeds of the archive (OUT/feeds) after a run that wrote records.
+    #[arg(long)]
+    #[serde(default)]
+    pub write_feeds: bool,
+    /// Entries per feed [default: 50].
+    #[arg(long)]
+    pub feed_entries: Option<usize>,
     /// A file of article addresses, one per line (repeatable; adds to the config's sources).
     #[arg(long = "urls")]
     #[serde(skip)]
@@ -144,6 +162,16 @@ pub struct CrawlConfig {
     pub follow_depth: u32,
     /// Follow budget per run.
     pub follow_max: u32,
+    /// Entities in the front matter.
+    pub extra_fields: bool,
+    /// What to do with images.
+    pub images: Images,
+    /// Spacing of requests to an image host.
+    pub image_delay: Duration,
+    /// Rewrite the feeds after a run that wrote records.
+    pub write_feeds: bool,
+    /// Entries per feed.
+    pub feed_entries: usize,
     /// The sources.
     pub sources: Vec<Source>,
 }
@@ -196,6 +224,11 @@ impl CrawlSettings {
             timeout: self.timeout.or(base.timeout),
             follow_depth: self.follow_depth.or(base.follow_depth),
             follow_max: self.follow_max.or(base.follow_max),
+            extra_fields: self.extra_fields || base.extra_fields,
+            images: self.images.or(base.images),
+            image_delay: self.image_delay.or(base.image_delay),
+            write_feeds: self.write_feeds || base.write_feeds,
+            feed_entries: self.feed_entries.or(base.feed_entries),
             urls_files,
             feeds,
             sources,
@@ -268,6 +301,11 @@ impl CrawlSettings {
             timeout: Duration::from_secs(self.timeout.unwrap_or(60).clamp(1, 3600)),
             follow_depth: self.follow_depth.unwrap_or(0),
             follow_max: self.follow_max.unwrap_or(20),
+            extra_fields: self.extra_fields,
+            images: self.images.unwrap_or_default(),
+            image_delay: secs("image_delay", self.image_delay, 1.0)?,
+            write_feeds: self.write_feeds,
+            feed_entries: self.feed_entries.unwrap_or(50).max(1),
             sources,
         })
     }

@@ -14,6 +14,7 @@ use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::article::WECHAT_HOST;
+use crate::assets::{Images, Localiser};
 use crate::error::{Error, ExitCode, Result};
 use crate::extract::extract;
 use crate::fetch::{FeedResponse, FetchConfig, Fetcher};
@@ -58,6 +59,10 @@ pub struct CrawlSummary {
     pub blocked_until: Option<String>,
     /// Sources that could not be polled.
     pub source_errors: usize,
+    /// Images that kept their remote link (with `images = "local"`).
+    pub images_failed: usize,
+    /// Feed files written at the end of the run (with `feeds = true`).
+    pub feeds: usize,
     /// With `--dry-run`: the addresses that would be fetched.
     pub would_fetch: Vec<String>,
 }
@@ -117,6 +122,7 @@ pub struct Crawl {
     state: State,
     fetcher: Fetcher,
     limiter: HostLimiter,
+    localiser: Localiser,
     _lock: Lock,
 }
 
@@ -134,7 +140,8 @@ impl Crawl {
         })?;
         // The default spacing is WeChat's; feed hosts get theirs when they are first polled.
         let limiter = HostLimiter::new(config.delay, config.jitter);
-        Ok(Crawl { config, state, fetcher, limiter, _lock: lock })
+        let localiser = Localiser::new(&config.out, fetcher.clone(), config.image_delay);
+        Ok(Crawl { config, state, fetcher, limiter, localiser, _lock: lock })
     }
 
     /// The state, for `status` and tests.
@@ -245,7 +252,7 @@ impl Crawl {
                     break 'queue;
                 }
                 fetched += 1;
-                match self.fetch_one(&row, &mut summary, &mut followed).await {
+                match self.fetch_one(&row, &mut summary, &mut followed, &mut event).await {
                     Ok(outcome) => {
                         failing.remove(&row.key);
                         event(Event::Article { url: &row.url, outcome })
@@ -271,6 +278,15 @@ impl Crawl {
             }
         }
         summary.failed = failing.len();
+        let feeds_dir = self.config.out.join("feeds");
+        if self.config.write_feeds && (summary.new + summary.updated > 0 || !feeds_dir.join("all.atom").exists()) {
+            let opts = crate::feed::FeedOptions {
+                root: self.config.out.clone(),
+                dest: feeds_dir,
+                entries: self.config.feed_entries,
+            };
+            summary.feeds = crate::feed::write_feeds(&self.state, &opts)?.feeds;
+        }
         Ok(summary)
     }
 
@@ -327,6 +343,7 @@ impl Crawl {
         row: &state::Row,
         summary: &mut CrawlSummary,
         followed: &mut u32,
+        event: &mut impl FnMut(Event),
     ) -> Result<&'static str> {
         let now = unix_now();
         let Ok(target) = url::Url::parse(&row.url) else {
@@ -370,16 +387,36 @@ impl Crawl {
                 return Err(e);
             }
         };
-        let record = Record::new(article, fetched_at);
-        let body = record.body_markdown();
-        let hash = format!("{:016x}", store::fnv1a(body.as_bytes()));
-        let contents = match self.config.format {
-            store::Format::Markdown => record.to_markdown(),
-            store::Format::Json => record.to_json(),
+        let mut record = Record::new(article, fetched_at);
+        // The hash is of the article as WeChat serves it, before its images are made local.
+        let hash = format!("{:016x}", store::fnv1a(record.body_markdown().as_bytes()));
+        // A repair writes over the broken file it was queued for; otherwise the usual place.
+        let relative = match row.replace_path.as_deref() {
+            Some(p) => std::path::PathBuf::from(p),
+            None => store::relative_path(&record, self.config.format),
         };
-        let relative = store::relative_path(&record, self.config.format);
-        let tmp = self.tmp_dir();
-        store::write_atomic_via(&self.config.out, &relative, contents.as_bytes(), &tmp)?;
+        if self.config.images == Images::Local {
+            let failed = crate::import::localise_record(&mut record, &relative, &mut self.localiser).await?;
+            summary.images_failed += failed.len();
+            for f in &failed {
+                let e = Error::Network {
+                    url: f.url.clone(),
+                    message: format!("{} (image kept its remote link)", f.error),
+                    timeout: false,
+                };
+                event(Event::Warn(&e));
+            }
+        }
+        let contents = crate::import::contents(&record, self.config.format, self.config.extra_fields);
+        if relative.is_absolute() {
+            let dir = relative.parent().unwrap_or(Path::new("/"));
+            let name = relative.file_name().map(Path::new).unwrap_or(Path::new("record.md"));
+            store::write_atomic(dir, name, &contents)?;
+        } else {
+            store::write_atomic_via(&self.config.out, &relative, &contents, &self.tmp_dir())?;
+        }
+        let indexed = crate::index::index_path(&self.config.out, &self.config.out.join(&relative));
+        crate::index::upsert(&self.state, &crate::index::Entry::of_record(&record, indexed.clone()))?;
         let outcome = match &row.content_hash {
             None => {
                 summary.new += 1;
@@ -394,7 +431,7 @@ impl Crawl {
                 "unchanged"
             }
         };
-        self.state.done(row, record.id(), &relative.to_string_lossy(), &hash, now)?;
+        self.state.done(row, record.id(), &indexed, &hash, now)?;
         // Other articles of the same account that this one links to.
         if (row.depth as u32) < self.config.follow_depth
             && let Some(id) = record.id()

@@ -57,6 +57,9 @@ pub struct Row {
     pub record_path: Option<String>,
     /// Hash of the record's body, once written.
     pub content_hash: Option<String>,
+    /// A broken record file (stub or truncated) that the record must replace, from
+    /// `normalise --queue`.
+    pub replace_path: Option<String>,
 }
 
 /// Migrations, in order: the schema version is the number applied (`PRAGMA user_version`).
@@ -224,6 +227,41 @@ impl State {
         Ok(added == 1)
     }
 
+    /// Queues an article whose record file is broken (a stub or cut short) to be fetched again
+    /// and written over `replace_path`. An article already known is queued again, unless WeChat
+    /// has said it is deleted or removed. Returns whether it was queued.
+    pub fn queue_repair(&self, url: &str, replace_path: &str, now: i64) -> Result<bool> {
+        let Some((key, request)) = State::key_for(url) else { return Ok(false) };
+        let key: String = self
+            .conn
+            .query_row("SELECT key FROM aliases WHERE alias = ?1", [&key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(&e))?
+            .unwrap_or(key);
+        let changed = self
+            .conn
+            .execute(
+                "INSERT INTO articles (key, url, status, first_seen, source, replace_path)
+                 VALUES (?1, ?2, 'pending', ?3, 'repair', ?4)
+                 ON CONFLICT(key) DO UPDATE SET status = 'pending', attempts = 0, next_attempt = 0,
+                   replace_path = ?4, content_hash = NULL
+                 WHERE status NOT IN ('deleted', 'removed')",
+                params![key, request, now, replace_path],
+            )
+            .map_err(|e| self.err(&e))?;
+        Ok(changed == 1)
+    }
+
+    /// Starts a transaction the caller ends with [`State::commit`] (bulk writes).
+    pub fn begin(&self) -> Result<()> {
+        self.conn.execute_batch("BEGIN").map_err(|e| self.err(&e))
+    }
+
+    /// Commits what [`State::begin`] started.
+    pub fn commit(&self) -> Result<()> {
+        self.conn.execute_batch("COMMIT").map_err(|e| self.err(&e))
+    }
+
     /// Whether an address is already known.
     pub fn knows(&self, url: &str) -> Result<bool> {
         let Some((key, _)) = State::key_for(url) else { return Ok(false) };
@@ -243,7 +281,7 @@ impl State {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT key, url, status, attempts, depth, record_path, content_hash FROM articles
+                "SELECT key, url, status, attempts, depth, record_path, content_hash, replace_path FROM articles
                  WHERE status IN ('pending', 'failed') AND next_attempt <= ?1
                  ORDER BY next_attempt, first_seen, key LIMIT ?2",
             )
@@ -258,6 +296,7 @@ impl State {
                     depth: r.get(4)?,
                     record_path: r.get(5)?,
                     content_hash: r.get(6)?,
+                    replace_path: r.get(7)?,
                 })
             })
             .map_err(|e| self.err(&e))?;
@@ -308,7 +347,7 @@ impl State {
         }
         tx.execute(
             "UPDATE articles SET status = 'done', record_path = ?2, content_hash = ?3, fetched_at = ?4,
-             last_error = NULL, attempts = attempts + 1 WHERE key = ?1",
+             last_error = NULL, attempts = attempts + 1, replace_path = NULL WHERE key = ?1",
             params![key, record_path, hash, now],
         )
         .map_err(|e| self.err(&e))?;
@@ -441,6 +480,19 @@ fn state_err(path: &Path, e: &rusqlite::Error) -> Error {
         }
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseCorrupt => {
             "the state file is corrupted".to_string()
+        }
+        // A full disk or an I/O failure is the file system's, not the state's: exit 6, and
+        // the state is whole (SQLite rolled back).
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => {
+            return Error::Write { path: path.to_path_buf(), source: std::io::Error::from_raw_os_error(28) };
+        }
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::SystemIoFailure => {
+            let cause = std::io::Error::last_os_error();
+            let source = match cause.raw_os_error() {
+                Some(28) => cause,
+                _ => std::io::Error::other(format!("disk I/O error ({e}); is the disk full or read-only?")),
+            };
+            return Error::Write { path: path.to_path_buf(), source };
         }
         other => other.to_string(),
     };

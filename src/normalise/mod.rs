@@ -70,6 +70,12 @@ const TRUNCATED_AT: std::ops::RangeInclusive<usize> = 7_900..=8_300;
 
 /// Normalises the text of one record.
 pub fn normalise_text(text: &str) -> Normalised {
+    normalise_record(text, false)
+}
+
+/// Normalises the text of one record; with `extra_fields`, the security entities it names are
+/// written after the five standard keys.
+pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
     let Some(parsed) = parse::parse(text) else {
         return Normalised {
             outcome: Outcome::Unrecognised,
@@ -87,7 +93,7 @@ pub fn normalise_text(text: &str) -> Normalised {
 
     let is_wechat = raw_url.is_empty() || url::Url::parse(&raw_url).is_ok_and(|u| u.host_str() == Some(WECHAT_HOST));
     if !is_wechat {
-        return other_site(&parsed, &raw_url, truncated);
+        return other_site(&parsed, &raw_url, truncated, extra_fields);
     }
     let url = article_address(&raw_url).map(String::from).unwrap_or_default();
     let stop = |outcome, kind, reason: String| Normalised { outcome, record: None, url: url.clone(), kind, reason };
@@ -129,7 +135,7 @@ pub fn normalise_text(text: &str) -> Normalised {
     let url = record.article.url();
     Normalised {
         outcome: Outcome::Clean,
-        record: Some(record.to_markdown()),
+        record: Some(record.to_markdown_with(extra_fields)),
         url,
         kind: "clean",
         reason: String::new(),
@@ -171,7 +177,7 @@ fn stub_notice(body: &str, title_text: &str) -> Option<(&'static str, &'static s
 }
 
 /// A record of another site: its body stays, its front matter and white space are repaired.
-fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool) -> Normalised {
+fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool, extra_fields: bool) -> Normalised {
     let title = fold_ws(&decode_entities(&strip_tags(&parsed.title)));
     let source = fold_ws(&decode_entities(&strip_tags(&parsed.source)));
     let mut body = parsed.body.as_str().trim_start_matches('\n');
@@ -192,7 +198,7 @@ fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool) -> Normalised 
     };
     Normalised {
         outcome: Outcome::OtherSite,
-        record: Some(record.to_markdown()),
+        record: Some(record.to_markdown_with(extra_fields)),
         url: url.to_string(),
         kind: "other-site",
         reason,

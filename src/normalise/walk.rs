@@ -11,26 +11,40 @@ use std::sync::{Mutex, mpsc};
 
 use serde::Serialize;
 
-use super::{Outcome, normalise_text};
+use super::{Outcome, normalise_record};
 use crate::error::{Error, Result};
 use crate::store;
 
 /// Where cleaned records go.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Destination {
     /// Mirrored under this folder, at the same relative paths.
     Out(PathBuf),
     /// Over the input files themselves.
+    #[default]
     InPlace,
 }
 
 /// Settings of one `normalise` run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NormaliseOptions {
     /// Where records go.
     pub destination: Destination,
     /// The JSON Lines report of stubs, truncated and unreadable files.
     pub report: Option<PathBuf>,
+    /// Security entities in the front matter.
+    pub extra_fields: bool,
+    /// The archive folder: index paths are relative to it, and `assets/` is in it.
+    pub root: PathBuf,
+    /// The state file: the search index is kept there, and `queue` adds to its crawl queue.
+    pub state: Option<PathBuf>,
+    /// Put every stub and truncated record into the crawl queue, to be fetched again and written
+    /// over the broken file.
+    pub queue: bool,
+    /// Remote image links, or images downloaded into `ROOT/assets`.
+    pub images: crate::assets::Images,
+    /// Spacing of requests to each image host.
+    pub image_delay: std::time::Duration,
 }
 
 /// Counts of a run, one outcome per file.
@@ -52,6 +66,12 @@ pub struct Summary {
     pub unrecognised: usize,
     /// Files that could not be read or written.
     pub errors: usize,
+    /// Stubs and truncated records put into the crawl queue (`--queue`).
+    pub queued: usize,
+    /// Images downloaded into `assets/` (`--images local`).
+    pub images: usize,
+    /// Images that kept their remote link.
+    pub images_failed: usize,
 }
 
 impl std::fmt::Display for Summary {
@@ -67,7 +87,14 @@ impl std::fmt::Display for Summary {
             self.other_sites,
             self.unrecognised,
             self.errors
-        )
+        )?;
+        if self.queued > 0 {
+            write!(f, ", {} queued for the crawl", self.queued)?;
+        }
+        if self.images + self.images_failed > 0 {
+            write!(f, ", {} images stored, {} kept remote", self.images, self.images_failed)?;
+        }
+        Ok(())
     }
 }
 
@@ -173,7 +200,14 @@ pub fn run(
     let workers = (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(2, 16);
     let (job_tx, job_rx) = mpsc::sync_channel::<Result<(PathBuf, PathBuf)>>(256);
     let job_rx = Mutex::new(job_rx);
-    let (tx, rx) = mpsc::sync_channel::<(PathBuf, Result<(FileOutcome, super::Normalised)>)>(64);
+    let (tx, rx) = mpsc::sync_channel::<(PathBuf, Result<(FileOutcome, super::Normalised, PathBuf)>)>(64);
+    let state = opts.state.as_deref().map(crate::crawl::state::State::open).transpose()?;
+    let now = chrono::Utc::now().timestamp();
+    // Clean records whose images are to be made local once the files are all written.
+    let mut with_images: Vec<PathBuf> = Vec::new();
+    if let Some(s) = &state {
+        s.begin()?;
+    }
     std::thread::scope(|scope| -> Result<()> {
         let found_ref = &found;
         scope.spawn(move || {
@@ -185,6 +219,7 @@ pub fn run(
         for _ in 0..workers {
             let tx = tx.clone();
             let (job_rx, claimed, touched, dest) = (&job_rx, &claimed, &touched, &opts.destination);
+            let extra = opts.extra_fields;
             scope.spawn(move || {
                 loop {
                     let job = match job_rx.lock() {
@@ -194,7 +229,7 @@ pub fn run(
                     let Ok(job) = job else { break };
                     let sent = match job {
                         Ok((path, rel)) => {
-                            let result = one_file(&path, &rel, dest, claimed.as_ref(), touched);
+                            let result = one_file(&path, &rel, dest, extra, claimed.as_ref(), touched);
                             tx.send((path, result))
                         }
                         Err(e) => tx.send((PathBuf::new(), Err(e))),
@@ -209,7 +244,17 @@ pub fn run(
         for (done, (path, result)) in rx.into_iter().enumerate() {
             summary.read += 1;
             let line = match result {
-                Ok((outcome, n)) => {
+                Ok((outcome, n, target)) => {
+                    if let Some(s) = &state {
+                        keep_state(s, opts, &outcome, &n, &target, now, &mut summary)?;
+                        if (done + 1) % 1000 == 0 {
+                            s.commit()?;
+                            s.begin()?;
+                        }
+                    }
+                    if opts.images == crate::assets::Images::Local && n.record.is_some() {
+                        with_images.push(target);
+                    }
                     match outcome {
                         FileOutcome::Written => summary.written += 1,
                         FileOutcome::Unchanged => summary.unchanged += 1,
@@ -236,8 +281,14 @@ pub fn run(
         }
         Ok(())
     })?;
+    if let Some(s) = &state {
+        s.commit()?;
+    }
     for dir in touched.into_inner().unwrap_or_default() {
         store::sync_dir(&dir);
+    }
+    if !with_images.is_empty() {
+        local_images(&with_images, opts, &mut summary, &mut warn)?;
     }
     if let Some(mut w) = report {
         w.flush().map_err(report_err)?;
@@ -256,9 +307,10 @@ fn one_file(
     path: &Path,
     rel: &Path,
     dest: &Destination,
+    extra_fields: bool,
     claimed: Option<&Mutex<HashSet<PathBuf>>>,
     touched: &Mutex<HashSet<PathBuf>>,
-) -> Result<(FileOutcome, super::Normalised)> {
+) -> Result<(FileOutcome, super::Normalised, PathBuf)> {
     let mut bytes = Vec::new();
     File::open(path)
         .and_then(|f| {
@@ -274,10 +326,7 @@ fn one_file(
         });
     }
     let text = crate::fetch::decode_html(&bytes, None);
-    let n = normalise_text(&text);
-    let Some(record) = &n.record else {
-        return Ok((FileOutcome::Reported(n.outcome), n));
-    };
+    let n = normalise_record(&text, extra_fields);
     let (dir, name) = match dest {
         Destination::Out(out) => (out.clone(), rel.to_path_buf()),
         Destination::InPlace => (
@@ -286,6 +335,9 @@ fn one_file(
         ),
     };
     let target = dir.join(&name);
+    let Some(record) = &n.record else {
+        return Ok((FileOutcome::Reported(n.outcome), n, target));
+    };
     // Two inputs with the same relative path would overwrite each other under `--out`.
     if claimed.is_some_and(|c| !c.lock().map_or(true, |mut c| c.insert(target.clone()))) {
         return Err(Error::Write {
@@ -311,5 +363,86 @@ fn one_file(
         (_, true) => FileOutcome::Unchanged,
         _ => FileOutcome::Written,
     };
-    Ok((outcome, n))
+    Ok((outcome, n, target))
+}
+
+/// Keeps the state current with one file's outcome: a record is indexed, a stub or truncated
+/// record leaves the index and, with `--queue`, joins the crawl queue to be fetched again.
+fn keep_state(
+    state: &crate::crawl::state::State,
+    opts: &NormaliseOptions,
+    outcome: &FileOutcome,
+    n: &super::Normalised,
+    target: &Path,
+    now: i64,
+    summary: &mut Summary,
+) -> Result<()> {
+    let indexed = crate::index::index_path(&opts.root, target);
+    match (&n.record, outcome) {
+        (Some(record), _) => match crate::index::Entry::of_file_text(record, indexed, false) {
+            Some(e) => crate::index::upsert(state, &e),
+            None => Ok(()),
+        },
+        (None, FileOutcome::Reported(Outcome::Stub | Outcome::Truncated)) => {
+            crate::index::remove(state, &indexed)?;
+            if opts.queue && !n.url.is_empty() {
+                let absolute = std::path::absolute(target).unwrap_or_else(|_| target.to_path_buf());
+                if state.queue_repair(&n.url, &absolute.to_string_lossy(), now)? {
+                    summary.queued += 1;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Downloads the images of the records written and links them locally (`--images local`).
+fn local_images(
+    files: &[PathBuf],
+    opts: &NormaliseOptions,
+    summary: &mut Summary,
+    warn: &mut impl FnMut(&Error),
+) -> Result<()> {
+    let config = crate::fetch::FetchConfig::from_env()
+        .map_err(|message| Error::Config { path: "WXSEC_ORIGIN".into(), message })?;
+    let fetcher = crate::fetch::Fetcher::new(config)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Write { path: opts.root.clone(), source })?;
+    let mut localiser = crate::assets::Localiser::new(&opts.root, fetcher, opts.image_delay);
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(file) else { continue };
+        let urls = crate::assets::image_urls(&text);
+        if urls.is_empty() {
+            continue;
+        }
+        let relative = std::path::absolute(file)
+            .ok()
+            .and_then(|f| {
+                std::path::absolute(&opts.root).ok().and_then(|r| f.strip_prefix(r).ok().map(Path::to_path_buf))
+            })
+            .unwrap_or_else(|| PathBuf::from(file.file_name().unwrap_or_default()));
+        let (map, failed) = runtime.block_on(localiser.localise(&urls, &relative))?;
+        summary.images_failed += failed.len();
+        for f in &failed {
+            warn(&Error::Network {
+                url: f.url.clone(),
+                message: format!("{} (image kept its remote link in {})", f.error, file.display()),
+                timeout: false,
+            });
+        }
+        if !map.is_empty() {
+            let dir = file.parent().unwrap_or(Path::new("."));
+            let name = Path::new(file.file_name().unwrap_or_default());
+            store::write_atomic(
+                if dir.as_os_str().is_empty() { Path::new(".") } else { dir },
+                name,
+                crate::assets::rewrite(&text, &map).as_bytes(),
+            )?;
+        }
+    }
+    summary.images = localiser.downloaded;
+    Ok(())
 }
