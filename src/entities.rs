@@ -27,32 +27,37 @@ pub struct Entities {
 // Dashes that Chinese editors and word processors put in place of `-`.
 const DASH: &str = r"[-‐‑‒–—－_]";
 
-static CVE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"(?i)\bCVE{DASH}((?:199|20[0-4])\d){DASH}(\d{{4,7}})")).unwrap());
+static CVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i)(?-u:\b)CVE{DASH}((?:199|20[0-4])\d){DASH}(\d{{4,7}})(?-u:\b)")).unwrap()
+});
 static CNVD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\bCNVD{DASH}(C{DASH})?((?:200|201|202|203)\d){DASH}(\d{{4,6}})")).unwrap()
+    Regex::new(&format!(r"(?i)(?-u:\b)CNVD{DASH}(C{DASH})?((?:200|201|202|203)\d){DASH}(\d{{4,6}})(?-u:\b)")).unwrap()
 });
 static CNNVD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\bCNNVD{DASH}((?:200|201|202|203)\d(?:0[1-9]|1[0-2])){DASH}(\d{{2,5}})")).unwrap()
+    Regex::new(&format!(r"(?i)(?-u:\b)CNNVD{DASH}((?:200|201|202|203)\d(?:0[1-9]|1[0-2])){DASH}(\d{{2,5}})(?-u:\b)"))
+        .unwrap()
 });
 // GitHub's advisory ids use 8 letters and digits that cannot be misread: 23456789cfghjmpqrvwx.
 static GHSA: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bGHSA-([2-9cfghjmpqrvwx]{4})-([2-9cfghjmpqrvwx]{4})-([2-9cfghjmpqrvwx]{4})\b").unwrap()
+    Regex::new(r"(?i)(?-u:\b)GHSA-([2-9cfghjmpqrvwx]{4})-([2-9cfghjmpqrvwx]{4})-([2-9cfghjmpqrvwx]{4})(?-u:\b)")
+        .unwrap()
 });
 // Every enterprise, mobile and ICS technique id is T1 followed by three digits.
-static TECHNIQUE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bT1\d{3}(?:\.\d{3})?\b").unwrap());
+static TECHNIQUE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u:\b)T1\d{3}(?:\.\d{3})?(?-u:\b)").unwrap());
 static ATTACK_CONTEXT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)ATT\s*&(?:amp;)?\s*CK|\bMITRE\b|攻击技术|技战术|战术").unwrap());
-static CVSS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bCVSS").unwrap());
-// What may stand between `CVSS` and its score: a version, a vector, words for "score", colons.
+    LazyLock::new(|| Regex::new(r"(?i)ATT\s*&(?:amp;)?\s*CK|(?-u:\b)MITRE(?-u:\b)|攻击技术|技战术|战术").unwrap());
+static CVSS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)CVSS").unwrap());
+// What may stand between `CVSS` and its score: a version, a vector, words for "score", and the
+// marks of a Markdown table cell (`**CVSS 3.1分数** | | 9.8`); nothing else, so that a number
+// further on in the sentence is not taken for the score.
 static CVSS_TAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)^
-        (?: \s* (?:v|版本)? \s* [234](?:\.[01x])? (?:\s*\.x)? (?:\s*版本)? )?      # version
-        (?: \s* [:：]? \s* (?:CVSS:)?[234]\.[01]/[A-Z:/]+ )?                      # vector
-        (?: \s* [:：(（]? \s* (?:base\s*score|score|rating|基础评分|基本评分|基础分|评分|得分|分数|分值|评级|风险值)? )?
-        \s* (?:of|is|为|高达|达到|[:：=(（]){0,2} \s*
-        (10(?:\.0)?|\d\.\d)\b",
+        (?: \s* (?:v|版本)? \s* [234](?:\.[01x])? )?                      # version
+        (?: [:：]? [234]\.[01] / [A-Z:/]+ )?                             # vector
+        (?: [\s*|:：=(（)）] | base | score | severity | rating | of | is | v[234](?:\.[01])?
+          | 基础评分 | 基本评分 | 评分 | 得分 | 分数 | 分值 | 评级 | 风险值 | 为 | 高达 | 达到 | 基础 )*?
+        (10(?:\.0)? | \d\.\d) (?:[^\d.] | $)",
     )
     .unwrap()
 });
@@ -101,14 +106,15 @@ fn scan(text: &str, e: &mut Entities) {
     }
     for m in CVSS.find_iter(text) {
         let rest = &text[m.end()..];
-        let window = &rest[..floor_boundary(rest, 80)];
+        let window = &rest[..floor_boundary(rest, 90)];
         if let Some(c) = CVSS_TAIL.captures(window)
             && let Ok(score) = c[1].parse::<f32>()
             && (0.0..=10.0).contains(&score)
         {
             // A bare version (`CVSS 3.1`) followed by nothing that is a score is no score.
+            let before = &window[..c.get(1).map_or(0, |m| m.start())];
             let version_only = matches!(&c[1], "2.0" | "3.0" | "3.1" | "4.0")
-                && c.get(0).is_some_and(|w| w.as_str().trim_start().trim_start_matches(['v', 'V']) == &c[1]);
+                && before.trim().trim_matches(['v', 'V', ':', '：']).is_empty();
             if !version_only {
                 push(&mut e.cvss, score);
             }
@@ -187,6 +193,13 @@ mod tests {
         assert_eq!(e.ghsas, ["GHSA-83qj-6fr2-vhqg"]);
         assert_eq!(e.attack, ["T1190", "T1059.001"]);
         assert_eq!(e.cvss, [9.8, 7.5]);
+    }
+
+    #[test]
+    fn ids_inside_chinese_text() {
+        let e =
+            find("", "通过CVE-2021-28474在SharePoint上；编号为CVE-2023-47610或CVE-2023-47616，CVE-2024-123456789 太长");
+        assert_eq!(e.cves, ["CVE-2021-28474", "CVE-2023-47610", "CVE-2023-47616"]);
     }
 
     #[test]

@@ -104,7 +104,8 @@ pub fn strip_title_line<'a>(body: &'a str, title: &str) -> &'a str {
 
 static IMAGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"!\[[^\]\n]*\]\([^)\n]*\)").unwrap());
 static LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[([^\]\n]*)\]\([^)\n]*\)").unwrap());
-static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"</?[A-Za-z][^>\n]*>").unwrap());
+// A tag left in the Markdown; an escaped `\<` is the author's text, not a tag.
+static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|[^\\])</?[A-Za-z][^>\n]*>").unwrap());
 static MARKS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(?:#{1,6} |> ?|[-*+] |\d+\. )|\*\*|`|\\").unwrap());
 
@@ -112,7 +113,7 @@ static MARKS: LazyLock<Regex> =
 pub fn plain_words(md: &str) -> String {
     let s = IMAGE.replace_all(md, "");
     let s = LINK.replace_all(&s, "$1");
-    let s = TAG.replace_all(&s, "");
+    let s = TAG.replace_all(&s, "$1");
     let s = MARKS.replace_all(&s, "");
     s.split('\n')
         .map(str::trim)
