@@ -551,7 +551,7 @@ fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool) -> ProcessExit 
     if hits.is_empty() {
         eprintln!("search: no record matches");
     } else if !json {
-        eprintln!("search: {} records", hits.len());
+        eprintln!("search: {} record{}", hits.len(), if hits.len() == 1 { "" } else { "s" });
     }
     ProcessExit::SUCCESS
 }

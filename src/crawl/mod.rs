@@ -407,7 +407,9 @@ impl Crawl {
                 event(Event::Warn(&e));
             }
         }
-        let contents = crate::import::contents(&record, self.config.format, self.config.extra_fields);
+        // A repaired file was a Markdown record and stays one, whatever this crawl writes.
+        let format = if row.replace_path.is_some() { store::Format::Markdown } else { self.config.format };
+        let contents = crate::import::contents(&record, format, self.config.extra_fields);
         if relative.is_absolute() {
             let dir = relative.parent().unwrap_or(Path::new("/"));
             let name = relative.file_name().map(Path::new).unwrap_or(Path::new("record.md"));
