@@ -503,6 +503,10 @@ async fn normalise_queue_repairs_stubs_and_truncated_records_through_the_crawl()
     // The next normalise finds nothing to queue, and the repaired text is searchable.
     let out = wxsec().args(["normalise", "--in-place", "--queue"]).arg(&archive).output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("queued"));
+    // normalise indexed the record that was clean already.
+    let kept = search(&archive, &["条件竞争导致绕过"]);
+    assert_eq!(kept.len(), 1);
+    assert_eq!(PathBuf::from(kept[0]["path"].as_str().unwrap()), std::path::absolute(&clean_one).unwrap());
     let hits = search(&archive, &["修复后的全文"]);
     assert_eq!(hits.len(), 4);
     let paths: std::collections::HashSet<PathBuf> =

@@ -1,5 +1,6 @@
 //! The records wxsec writes pass the project's reference checker, `../shared/tools/check-record`
-//! (Python, PyYAML: YAML 1.1), on every corpus article and every fixture.
+//! (Python, PyYAML: YAML 1.1), on every corpus article and every fixture, with and without the
+//! entities in the front matter.
 
 mod common;
 
@@ -28,10 +29,16 @@ fn reference_checker_passes_every_record_we_write() {
             let page = FetchedPage::from_file(&path, 64 << 20).unwrap();
             if wxsec::import::write_page(&page, &out.path().join(sub), Format::Markdown).is_ok() {
                 written += 1;
+                // The same record with the entities after the five keys (`--extra-fields`).
+                let record = wxsec::Record::new(wxsec::extract::extract(&page).unwrap(), page.fetched_at);
+                let rel = wxsec::store::relative_path(&record, Format::Markdown);
+                let extra = wxsec::import::contents(&record, Format::Markdown, true);
+                wxsec::store::write_atomic(&out.path().join(format!("{sub}-extra")), &rel, &extra).unwrap();
+                written += 1;
             }
         }
     }
-    assert!(written >= 34, "only {written} records written");
+    assert!(written >= 68, "only {written} records written");
     let output = Command::new("python3")
         .arg(&checker)
         .arg(out.path())
