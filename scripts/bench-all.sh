@@ -17,5 +17,6 @@ else
     echo "peers: run ../shared/bench/setup.sh first"
 fi
 cargo bench --quiet --bench state 2>/dev/null | grep -E '^(state|per article)'
+cargo bench --quiet --bench index 2>/dev/null | grep -E '^(entries|index|search)'
 scripts/memcheck.sh
 cargo bench --quiet --bench stages 2>/dev/null | grep -vE '^\s*$'

@@ -184,6 +184,15 @@ pub fn remove(state: &State, path: &str) -> Result<()> {
     }
 }
 
+/// Whether a record file is in the index.
+pub fn contains(state: &State, path: &str) -> Result<bool> {
+    state
+        .conn()
+        .query_row("SELECT count(*) FROM records WHERE path = ?1", [path], |r| r.get::<_, i64>(0))
+        .map(|n| n > 0)
+        .map_err(|x| state.sql_error(&x))
+}
+
 /// How a record's path is kept: relative to the archive folder when inside it.
 pub fn index_path(root: &Path, file: &Path) -> String {
     let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
