@@ -4,7 +4,7 @@
 //! run can try again: a record never loses a picture to a failed download.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -79,11 +79,48 @@ pub fn rewrite(markdown: &str, map: &HashMap<String, String>) -> String {
         .into_owned()
 }
 
-/// The link from a record at `record` (relative to the archive folder) to an asset at `asset`
-/// (relative too): `../` once per folder the record is in.
-pub fn relative_link(record: &Path, asset: &str) -> String {
+/// The link from a record at `record` to an asset at `asset` (relative to the archive folder
+/// `root`). A record given relative to the archive folder gets `../` once per folder it is in;
+/// one given by an absolute path (normalising several folders) gets the path between the two.
+pub fn relative_link(record: &Path, root: &Path, asset: &str) -> String {
+    if record.is_absolute() {
+        return relative_to(&root.join(asset), record.parent().unwrap_or(Path::new("/")));
+    }
     let depth = record.parent().map_or(0, |p| p.components().count());
     format!("{}{asset}", "../".repeat(depth))
+}
+
+/// A path with `.` and `..` resolved by text (the files may not exist).
+pub fn normal(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `target` as a relative reference (`/`-separated) from folder `from`; both may be relative to the
+/// current folder.
+pub fn relative_to(target: &Path, from: &Path) -> String {
+    let (t, f) = (normal(&abs(target)), normal(&abs(from)));
+    let tc: Vec<_> = t.components().collect();
+    let fc: Vec<_> = f.components().collect();
+    let common = tc.iter().zip(&fc).take_while(|(a, b)| a == b).count();
+    let mut s = "../".repeat(fc.len() - common);
+    let rest: Vec<String> = tc[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    s.push_str(&rest.join("/"));
+    s
+}
+
+/// A path made absolute against the current folder (nothing resolved on disk).
+pub fn abs(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 impl Localiser {
@@ -124,7 +161,7 @@ impl Localiser {
                     }
                 },
             };
-            map.insert(url.clone(), relative_link(record, &asset));
+            map.insert(url.clone(), relative_link(record, &self.root, &asset));
         }
         Ok((map, failed))
     }
@@ -199,8 +236,13 @@ mod tests {
         assert!(out.contains("![cover_image](../assets/ab/ab.png)"));
         assert!(out.contains("[not an image](https://mmbiz.qpic.cn/a/0?wx_fmt=png)"), "links stay");
         assert!(out.contains("(http://x.example/b.jpg)"));
-        assert_eq!(relative_link(Path::new("3093190038/1_1.md"), "assets/ab/x.png"), "../assets/ab/x.png");
-        assert_eq!(relative_link(Path::new("x.md"), "assets/ab/x.png"), "assets/ab/x.png");
+        let root = Path::new("/a/archive");
+        assert_eq!(relative_link(Path::new("3093190038/1_1.md"), root, "assets/ab/x.png"), "../assets/ab/x.png");
+        assert_eq!(relative_link(Path::new("x.md"), root, "assets/ab/x.png"), "assets/ab/x.png");
+        assert_eq!(
+            relative_link(Path::new("/a/other/2024/x.md"), root, "assets/ab/x.png"),
+            "../../archive/assets/ab/x.png"
+        );
     }
 
     #[test]

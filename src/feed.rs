@@ -4,7 +4,7 @@
 //! a feed whose records did not change is rewritten byte for byte the same.
 
 use std::fmt::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
 use rusqlite::params;
@@ -230,7 +230,7 @@ fn to_html(markdown: &str, record_file: &Path, opts: &FeedOptions) -> String {
         if d.contains("://") || d.starts_with("mailto:") || d.starts_with('/') {
             return CowStr::from(d);
         }
-        CowStr::from(relative_to(&normal(&record_dir.join(&d)), &opts.dest))
+        CowStr::from(crate::assets::relative_to(&record_dir.join(&d), &opts.dest))
     };
     let events = Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|ev| match ev {
         Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
@@ -245,37 +245,6 @@ fn to_html(markdown: &str, record_file: &Path, opts: &FeedOptions) -> String {
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events);
     html
-}
-
-/// A path with `.` and `..` resolved by text (the files may not exist).
-fn normal(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// `target` as a relative reference from folder `from`.
-fn relative_to(target: &Path, from: &Path) -> String {
-    let (t, f) = (normal(&abs(target)), normal(&abs(from)));
-    let tc: Vec<_> = t.components().collect();
-    let fc: Vec<_> = f.components().collect();
-    let common = tc.iter().zip(&fc).take_while(|(a, b)| a == b).count();
-    let mut s = "../".repeat(fc.len() - common);
-    let rest: Vec<String> = tc[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-    s.push_str(&rest.join("/"));
-    s
-}
-
-fn abs(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// Text for XML character data and attribute values; characters XML 1.0 forbids are dropped.

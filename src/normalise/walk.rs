@@ -429,13 +429,10 @@ fn local_images(
         if urls.is_empty() {
             continue;
         }
-        let relative = std::path::absolute(file)
-            .ok()
-            .and_then(|f| {
-                std::path::absolute(&opts.root).ok().and_then(|r| f.strip_prefix(r).ok().map(Path::to_path_buf))
-            })
-            .unwrap_or_else(|| PathBuf::from(file.file_name().unwrap_or_default()));
-        let (map, failed) = runtime.block_on(localiser.localise(&urls, &relative))?;
+        // Records of other input folders than the archive's link there by their own path.
+        let record = crate::assets::abs(file);
+        let record = record.strip_prefix(crate::assets::abs(&opts.root)).map(Path::to_path_buf).unwrap_or(record);
+        let (map, failed) = runtime.block_on(localiser.localise(&urls, &record))?;
         summary.images_failed += failed.len();
         for f in &failed {
             warn(&Error::Network {
