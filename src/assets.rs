@@ -46,6 +46,8 @@ pub struct Localiser {
     stored: HashMap<String, String>,
     /// Addresses that failed this run (not tried twice in one run).
     failed: HashMap<String, String>,
+    /// Hosts that answered 429 or 503: asked nothing more this run.
+    resting: std::collections::HashSet<String>,
     /// Images downloaded.
     pub downloaded: usize,
     /// Images already in `assets/` (same bytes from another address or an earlier run).
@@ -132,6 +134,7 @@ impl Localiser {
             limiter: HostLimiter::new(delay, 0.5),
             stored: HashMap::new(),
             failed: HashMap::new(),
+            resting: std::collections::HashSet::new(),
             downloaded: 0,
             reused: 0,
         }
@@ -169,8 +172,21 @@ impl Localiser {
     async fn download(&mut self, url: &str) -> std::result::Result<Option<String>, DownloadError> {
         let Ok(parsed) = url::Url::parse(url) else { return Ok(None) };
         let host = parsed.host_str().unwrap_or_default().to_string();
+        if self.resting.contains(&host) {
+            return Err(DownloadError::Fetch(format!(
+                "{host} asked to slow down (429/503) earlier in this run; not asked again"
+            )));
+        }
         self.limiter.acquire(&host).await;
-        let (bytes, ctype) = self.fetcher.fetch_image(url).await.map_err(|e| DownloadError::Fetch(e.to_string()))?;
+        let (bytes, ctype) = match self.fetcher.fetch_image(url).await {
+            Ok(x) => x,
+            Err(e) => {
+                if matches!(e, crate::Error::Status { status: 429 | 503, .. }) {
+                    self.resting.insert(host);
+                }
+                return Err(DownloadError::Fetch(e.to_string()));
+            }
+        };
         let Some(ext) = image_extension(&bytes, ctype.as_deref()) else {
             return Err(DownloadError::Fetch(format!(
                 "not an image ({}, {} bytes)",

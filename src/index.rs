@@ -184,6 +184,11 @@ pub fn remove(state: &State, path: &str) -> Result<()> {
     }
 }
 
+/// How many records the index holds.
+pub fn count(state: &State) -> Result<i64> {
+    state.conn().query_row("SELECT count(*) FROM records", [], |r| r.get(0)).map_err(|x| state.sql_error(&x))
+}
+
 /// Whether a record file is in the index.
 pub fn contains(state: &State, path: &str) -> Result<bool> {
     state

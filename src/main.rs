@@ -474,6 +474,7 @@ fn status_cmd(config: Option<PathBuf>, out: Option<PathBuf>, state: Option<PathB
         Some(t) => println!("blocked until {t}"),
         None => println!("not blocked"),
     }
+    println!("search index: {} records", report.indexed);
     for (name, polled) in &report.sources {
         println!("source {name}: last polled {}", polled.as_deref().unwrap_or("never"));
     }

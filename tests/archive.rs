@@ -514,3 +514,38 @@ async fn normalise_queue_repairs_stubs_and_truncated_records_through_the_crawl()
     let want: std::collections::HashSet<PathBuf> = copies.iter().map(|c| std::path::absolute(c).unwrap()).collect();
     assert_eq!(paths, want);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_host_that_asks_to_slow_down_is_left_alone_for_the_run() {
+    let host = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/busy/640"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "60"))
+        .mount(&host)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/fine/640"))
+        .respond_with(
+            ResponseTemplate::new(200).insert_header("content-type", "image/png").set_body_bytes(PNG.to_vec()),
+        )
+        .mount(&host)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("page.html");
+    let body =
+        format!(r#"<p>正文。</p><p><img data-src="{0}/busy/640"></p><p><img data-src="{0}/fine/640"></p>"#, host.uri());
+    std::fs::write(&page, article_page("MzA5MzE5MDAzOA==", "2650000003", "1", "ghi", "限速", "测试号", &body)).unwrap();
+    let out = wxsec()
+        .args(["import", "--images", "local", "--image-delay", "0", "--out"])
+        .arg(dir.path().join("archive"))
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("429") && stderr.contains("asked to slow down"), "{stderr}");
+    let requests = host.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1, "nothing more asked of the host after its 429");
+    let record = std::fs::read_to_string(stdout(&out).trim()).unwrap();
+    assert!(record.contains(&format!("]({}/fine/640)", host.uri())), "both keep their links: {record}");
+}

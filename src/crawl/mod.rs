@@ -90,6 +90,9 @@ impl std::fmt::Display for CrawlSummary {
         if self.gave_up + self.gone > 0 {
             write!(f, " ({} given up, {} deleted or removed)", self.gave_up, self.gone)?;
         }
+        if self.images_failed > 0 {
+            write!(f, ", {} images kept remote", self.images_failed)?;
+        }
         if let Some(until) = &self.blocked_until {
             write!(f, "; WeChat blocked until {until}")?;
         }
@@ -466,6 +469,8 @@ pub struct StatusReport {
     pub blocked_until: Option<String>,
     /// Each source with its last poll (RFC 3339).
     pub sources: Vec<(String, Option<String>)>,
+    /// Records in the search index.
+    pub indexed: i64,
 }
 
 /// Reads the state without taking the lock (SQLite's own locking keeps reads consistent).
@@ -481,5 +486,6 @@ pub fn status(state_path: &Path) -> Result<StatusReport> {
     let blocked_until =
         state.setting("blocked_until")?.and_then(|v| v.parse::<i64>().ok()).filter(|t| *t > now).map(rfc3339);
     let sources = state.sources()?.into_iter().map(|(n, t)| (n, t.map(rfc3339))).collect();
-    Ok(StatusReport { articles: state.counts()?, blocked_until, sources })
+    let indexed = crate::index::count(&state)?;
+    Ok(StatusReport { articles: state.counts()?, blocked_until, sources, indexed })
 }
