@@ -385,9 +385,9 @@ pub fn normal_id(id: &str) -> String {
 
 /// About 100 characters of `text` around the first needle found, every needle marked.
 pub fn snippet(text: &str, needles: &[String], open: &str, close: &str) -> String {
-    let lower = text.to_lowercase();
-    // `to_lowercase` can change byte lengths outside ASCII; match on ASCII-folded text instead.
-    let folded: String = if lower.len() == text.len() { lower } else { text.to_ascii_lowercase() };
+    // ASCII folding keeps every byte where it was, so positions found in `folded` are positions
+    // in `text` (Unicode lower-casing can change lengths).
+    let folded = text.to_ascii_lowercase();
     let needles: Vec<String> = needles.iter().filter(|n| !n.is_empty()).map(|n| n.to_ascii_lowercase()).collect();
     let first = needles.iter().filter_map(|n| folded.find(n.as_str())).min().unwrap_or(0);
     let chars_before = 30;

@@ -65,8 +65,17 @@ fn extract_target(data: &[u8]) {
 /// Returns whether normalising the record it wrote changed it again.
 fn normalise_target(data: &[u8]) -> bool {
     let text = wxsec::fetch::decode_html(data, None);
-    match wxsec::normalise::normalise_text(&text).record {
-        Some(record) => {
+    // What the index and the feeds read of a record: entities, words, snippets, rendered HTML.
+    let entities = wxsec::entities::find("", &text);
+    let words = wxsec::index::plain_words(&text);
+    let needles: Vec<String> =
+        entities.cves.iter().cloned().chain(words.split_whitespace().take(2).map(String::from)).collect();
+    let _ = wxsec::index::snippet(&words, &needles, "**", "**");
+    let _ = wxsec::assets::rewrite(&text, &Default::default());
+    match wxsec::normalise::normalise_record(&text, true).record {
+        Some(with_extra) => {
+            let record = wxsec::normalise::normalise_text(&with_extra).record.unwrap_or_default();
+            assert_eq!(wxsec::normalise::normalise_record(&record, true).record.as_deref(), Some(with_extra.as_str()));
             let unstable = wxsec::normalise::normalise_text(&record).record.as_deref() != Some(record.as_str());
             if unstable && let Some(dir) = std::env::var_os("WXSEC_FUZZ_DUMP") {
                 let _ = std::fs::write(
