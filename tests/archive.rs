@@ -139,6 +139,16 @@ fn search_reindex_and_feeds_over_an_imported_archive() {
     assert!(content.contains("<h2>") && content.contains("CVE-2024-56337") && content.contains("<table>"), "{content}");
     assert!(!content.contains("<script"), "raw HTML is not passed on");
     assert_eq!(tomcat_entry.title.as_ref().unwrap().content, "Apache Tomcat 漏洞 & 补丁分析");
+    assert!(all.updated.is_some() && all.title.is_some());
+    for e in &all.entries {
+        assert!(e.updated.is_some() && e.title.is_some() && !e.authors.is_empty(), "{}", e.id);
+        assert!(e.content.as_ref().and_then(|c| c.body.as_deref()).is_some_and(|b| !b.is_empty()), "{}", e.id);
+    }
+    assert_eq!(
+        tomcat_entry.links[0].href,
+        "https://mp.weixin.qq.com/s?__biz=MzI2NTg4OTc5Nw==&mid=2247521893&idx=1&sn=867f98595849107577a98fcaf043a177"
+    );
+    assert_eq!(tomcat_entry.published.unwrap().to_rfc3339(), "2024-12-25T16:00:00+00:00");
     assert!(tomcat_entry.categories.iter().any(|c| c.term == "CVE-2024-56337"));
     let accounts: std::collections::HashSet<String> =
         before.iter().map(|h| h["source"].as_str().unwrap().to_string()).collect();
@@ -548,4 +558,27 @@ async fn an_image_host_that_asks_to_slow_down_is_left_alone_for_the_run() {
     assert_eq!(requests.len(), 1, "nothing more asked of the host after its 429");
     let record = std::fs::read_to_string(stdout(&out).trim()).unwrap();
     assert!(record.contains(&format!("]({}/fine/640)", host.uri())), "both keep their links: {record}");
+}
+
+#[test]
+fn json_records_are_indexed_and_reindexed_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    wxsec()
+        .args(["import", "--format", "json", "--out"])
+        .arg(&archive)
+        .arg(fixture("modern-2025.html"))
+        .arg(fixture("desktop-2018.html"))
+        .assert()
+        .success();
+    let hits = search(&archive, &["条件竞争"]);
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0]["path"].as_str().unwrap().ends_with("2247521893_1.json"));
+    std::fs::remove_dir_all(archive.join(".wxsec")).unwrap();
+    wxsec().arg("reindex").arg("--out").arg(&archive).assert().success();
+    assert_eq!(search(&archive, &["条件竞争"]), hits);
+    assert_eq!(search(&archive, &["--cve", "CVE-2018-1000"]).len(), 1);
+    let status = wxsec().args(["status", "--json", "--out"]).arg(&archive).output().unwrap();
+    let status: serde_json::Value = serde_json::from_str(stdout(&status).trim()).unwrap();
+    assert_eq!(status["indexed"], 2);
 }
