@@ -130,8 +130,10 @@ enum Command {
         #[command(flatten)]
         settings: Box<CrawlSettings>,
     },
-    /// Write Atom feeds of the archive: FEEDS/all.atom, one FEEDS/{account}.atom per account, and
-    /// FEEDS/feeds.opml listing them; newest entries first, full content.
+    /// Write Atom feeds of the archive: one per account and one for everything.
+    ///
+    /// FEEDS/all.atom, one FEEDS/{account}.atom per account and FEEDS/feeds.opml listing them;
+    /// newest entries first, each the whole record as HTML.
     ///
     /// Exit codes: 0 written; 2 bad usage; 6 a feed could not be written; 10 no usable index.
     Feed {
@@ -144,8 +146,10 @@ enum Command {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100000))]
         entries: u64,
     },
-    /// Search the archive: every word must occur (any substring of the title or text; Chinese
-    /// needs no spaces). Prints title, account, date, path and a snippet, newest first.
+    /// Search the archive's records; every word must occur.
+    ///
+    /// Any substring of the title or text matches (Chinese needs no spaces). Prints title,
+    /// account, date, path and a snippet, newest first.
     ///
     /// Exit codes: 0 (also when nothing matches); 2 bad usage; 10 no usable index.
     Search {
