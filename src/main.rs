@@ -47,17 +47,8 @@ enum Command {
         /// Largest page accepted, in bytes after decompression (real pages are 2–4 MB).
         #[arg(long, default_value_t = wxsec::fetch::DEFAULT_MAX_BODY)]
         max_page_bytes: usize,
-        /// Write the security entities (CVE, CNVD, CNNVD, GHSA, ATT&CK, CVSS) into the front matter
-        /// too, after the five standard keys. The JSON form always has them.
-        #[arg(long)]
-        extra_fields: bool,
-        /// Images: keep WeChat's links, or download them once into OUT/assets and link there (a
-        /// failed image keeps its link and is reported).
-        #[arg(long, value_enum, default_value_t = Images::Remote)]
-        images: Images,
-        /// Seconds between requests to an image host.
-        #[arg(long, default_value_t = 0.5)]
-        image_delay: f64,
+        #[command(flatten)]
+        extras: ExtrasArgs,
         /// Do not add the records to the search index (OUT/.wxsec/state.sqlite).
         #[arg(long)]
         no_index: bool,
@@ -92,15 +83,8 @@ enum Command {
         /// Do not keep the search index current.
         #[arg(long, conflicts_with = "queue")]
         no_index: bool,
-        /// Write the security entities into the front matter too.
-        #[arg(long)]
-        extra_fields: bool,
-        /// Images: keep the links, or download them once into ARCHIVE/assets and link there.
-        #[arg(long, value_enum, default_value_t = Images::Remote)]
-        images: Images,
-        /// Seconds between requests to an image host.
-        #[arg(long, default_value_t = 0.5)]
-        image_delay: f64,
+        #[command(flatten)]
+        extras: ExtrasArgs,
         /// Record files or folders (searched for *.md, *.markdown, *.txt).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -197,6 +181,28 @@ enum Command {
     },
 }
 
+/// What `import` and `normalise` write beyond the record's text.
+#[derive(clap::Args)]
+struct ExtrasArgs {
+    /// Write the security entities (CVE, CNVD, CNNVD, GHSA, ATT&CK, CVSS) into the front matter
+    /// too, after the five standard keys. The JSON form always has them.
+    #[arg(long)]
+    extra_fields: bool,
+    /// Images: keep WeChat's links, or download them once into the archive's assets/ folder and
+    /// link there (a failed image keeps its link and is reported).
+    #[arg(long, value_enum, default_value_t = Images::Remote)]
+    images: Images,
+    /// Seconds between requests to an image host.
+    #[arg(long, default_value_t = 0.5)]
+    image_delay: f64,
+}
+
+impl ExtrasArgs {
+    fn image_delay(&self) -> Duration {
+        Duration::from_secs_f64(self.image_delay.clamp(0.0, 3600.0))
+    }
+}
+
 /// Where the archive and its state file are.
 #[derive(clap::Args)]
 struct ArchiveArgs {
@@ -231,17 +237,7 @@ enum OutFormat {
 fn main() -> ProcessExit {
     let cli = Cli::parse();
     match cli.command {
-        Command::Import {
-            out,
-            format,
-            timeout,
-            max_page_bytes,
-            extra_fields,
-            images,
-            image_delay,
-            no_index,
-            targets,
-        } => {
+        Command::Import { out, format, timeout, max_page_bytes, extras, no_index, targets } => {
             let index = (!no_index).then(|| out.join(".wxsec/state.sqlite"));
             let fetch = match FetchConfig::from_env() {
                 Ok(f) => FetchConfig {
@@ -259,21 +255,10 @@ fn main() -> ProcessExit {
                 OutFormat::Md => Format::Markdown,
                 OutFormat::Json => Format::Json,
             };
-            let image_delay = Duration::from_secs_f64(image_delay.clamp(0.0, 3600.0));
+            let (extra_fields, images, image_delay) = (extras.extra_fields, extras.images, extras.image_delay());
             import_cmd(ImportOptions { out, format, fetch, extra_fields, images, image_delay, index }, targets)
         }
-        Command::Normalise {
-            out,
-            in_place: _,
-            report,
-            queue,
-            state,
-            no_index,
-            extra_fields,
-            images,
-            image_delay,
-            paths,
-        } => {
+        Command::Normalise { out, in_place: _, report, queue, state, no_index, extras, paths } => {
             let root = match &out {
                 Some(dir) => dir.clone(),
                 None => paths
@@ -288,7 +273,7 @@ fn main() -> ProcessExit {
                 Some(dir) => Destination::Out(dir),
                 None => Destination::InPlace,
             };
-            let image_delay = Duration::from_secs_f64(image_delay.clamp(0.0, 3600.0));
+            let (extra_fields, images, image_delay) = (extras.extra_fields, extras.images, extras.image_delay());
             let opts = NormaliseOptions { destination, report, extra_fields, root, state, queue, images, image_delay };
             normalise_cmd(opts, paths)
         }
