@@ -7,6 +7,10 @@
 //! the JSON form, and [`store`] puts a record on disk whole or not at all. Only `fetch` and `store`
 //! do I/O; everything between them is pure and works on strings.
 //!
+//! Beside the records: [`entities`] reads the security ids and CVSS scores a record names,
+//! [`assets`] makes a record's images local, [`index`] keeps every record searchable in the state
+//! file, and [`feed`] writes Atom feeds of the archive from that index.
+//!
 //! ```
 //! use wxsec::{FetchedPage, Record};
 //!
