@@ -131,11 +131,9 @@ fn rows(state: &State, account: Option<&str>, limit: usize) -> Result<Vec<Row>> 
         .map_err(err)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(err)?;
-    let mut ids =
-        conn.prepare_cached("SELECT value FROM record_entities WHERE record = ?1 ORDER BY kind, value").map_err(err)?;
     let mut out = Vec::with_capacity(found.len());
     for (id, mut row) in found {
-        row.ids = ids.query_map([id], |r| r.get(0)).map_err(err)?.collect::<rusqlite::Result<_>>().map_err(err)?;
+        row.ids = crate::index::record_ids(state, id, None)?;
         out.push(row);
     }
     Ok(out)

@@ -350,25 +350,31 @@ pub fn search(state: &State, q: &Query, open: &str, close: &str) -> Result<Vec<H
             ))
         })
         .map_err(err)?;
+    let mut needles: Vec<String> = q.terms.clone();
+    if let Some(id) = &q.id {
+        needles.push(normal_id(id));
+    }
     let mut hits = Vec::new();
     for row in rows {
         let (id, title, source, date, url, path, body) = row.map_err(err)?;
-        let mut cves_stmt = conn
-            .prepare_cached("SELECT value FROM record_entities WHERE record = ?1 AND kind = 'cve' ORDER BY value")
-            .map_err(err)?;
-        let cves = cves_stmt
-            .query_map([id], |r| r.get(0))
-            .map_err(err)?
-            .collect::<rusqlite::Result<Vec<String>>>()
-            .map_err(err)?;
-        let mut needles: Vec<String> = q.terms.clone();
-        if let Some(id) = &q.id {
-            needles.push(normal_id(id));
-        }
+        let cves = record_ids(state, id, Some("cve"))?;
         let snippet = snippet(&body, &needles, open, close);
         hits.push(Hit { title, source, date, url, path, snippet, cves });
     }
     Ok(hits)
+}
+
+/// The entity ids of one indexed record (of one kind, or all), sorted by kind and value.
+pub(crate) fn record_ids(state: &State, record: i64, kind: Option<&str>) -> Result<Vec<String>> {
+    let err = |x: rusqlite::Error| state.sql_error(&x);
+    let mut stmt = state
+        .conn()
+        .prepare_cached(
+            "SELECT value FROM record_entities WHERE record = ?1 AND (?2 IS NULL OR kind = ?2) ORDER BY kind, value",
+        )
+        .map_err(err)?;
+    let ids = stmt.query_map(params![record, kind], |r| r.get(0)).map_err(err)?;
+    ids.collect::<rusqlite::Result<Vec<String>>>().map_err(err)
 }
 
 /// An id as the index keeps it: upper case, GHSA groups lower case.

@@ -471,12 +471,8 @@ fn status_cmd(config: Option<PathBuf>, out: Option<PathBuf>, state: Option<PathB
 }
 
 fn feed_cmd(archive: ArchiveArgs, dest: Option<PathBuf>, entries: usize) -> ProcessExit {
-    let (root, state_path) = match archive.resolve() {
+    let (root, state) = match open_existing(archive) {
         Ok(x) => x,
-        Err(e) => return fail(&e),
-    };
-    let state = match open_existing(&state_path) {
-        Ok(s) => s,
         Err(e) => return fail(&e),
     };
     let dest = dest.unwrap_or_else(|| root.join("feeds"));
@@ -493,16 +489,18 @@ fn feed_cmd(archive: ArchiveArgs, dest: Option<PathBuf>, entries: usize) -> Proc
     }
 }
 
-/// The state file, which must exist already: reading commands never create one.
-fn open_existing(path: &std::path::Path) -> Result<wxsec::crawl::state::State, wxsec::Error> {
+/// The archive folder and its state file, which must exist already: reading commands never
+/// create one.
+fn open_existing(archive: ArchiveArgs) -> Result<(PathBuf, wxsec::crawl::state::State), wxsec::Error> {
+    let (root, path) = archive.resolve()?;
     if !path.exists() {
         return Err(wxsec::Error::State {
-            path: path.to_path_buf(),
+            path,
             message: "no index yet: run `wxsec reindex --out ARCHIVE` (or import, crawl or normalise into it)"
                 .to_string(),
         });
     }
-    wxsec::crawl::state::State::open(path)
+    Ok((root, wxsec::crawl::state::State::open(&path)?))
 }
 
 fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool) -> ProcessExit {
@@ -510,12 +508,8 @@ fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool) -> ProcessExit 
         eprintln!("wxsec: give words to search for, or --cve, --source or --since");
         return ProcessExit::from(ExitCode::Usage as u8);
     }
-    let (root, state_path) = match archive.resolve() {
+    let (root, state) = match open_existing(archive) {
         Ok(x) => x,
-        Err(e) => return fail(&e),
-    };
-    let state = match open_existing(&state_path) {
-        Ok(s) => s,
         Err(e) => return fail(&e),
     };
     let colour = !json && std::io::stdout().is_terminal();
