@@ -195,7 +195,7 @@ impl Localiser {
             )));
         };
         let hash: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-        let asset = format!("{ASSETS_DIR}/{}/{hash}.{ext}", &hash[..2]);
+        let asset = format!("{ASSETS_DIR}/{}/{hash}.{ext}", hash.get(..2).unwrap_or_default());
         let path = self.root.join(&asset);
         if std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64) {
             self.reused += 1;

@@ -28,14 +28,17 @@ pub struct Entities {
 const DASH: &str = r"[-‐‑‒–—－_]";
 
 static CVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)(?-u:\b)CVE{DASH}((?:199|20[0-4])\d){DASH}(\d{{4,7}})(?-u:\b)")).unwrap()
+    Regex::new(&format!(r"(?i)(?-u:\b)CVE{DASH}((?:199|20[0-4])[0-9]){DASH}([0-9]{{4,7}})(?-u:\b)")).unwrap()
 });
 static CNVD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)(?-u:\b)CNVD{DASH}(C{DASH})?((?:200|201|202|203)\d){DASH}(\d{{4,6}})(?-u:\b)")).unwrap()
+    Regex::new(&format!(r"(?i)(?-u:\b)CNVD{DASH}(C{DASH})?((?:200|201|202|203)[0-9]){DASH}([0-9]{{4,6}})(?-u:\b)"))
+        .unwrap()
 });
 static CNNVD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)(?-u:\b)CNNVD{DASH}((?:200|201|202|203)\d(?:0[1-9]|1[0-2])){DASH}(\d{{2,5}})(?-u:\b)"))
-        .unwrap()
+    Regex::new(&format!(
+        r"(?i)(?-u:\b)CNNVD{DASH}((?:200|201|202|203)[0-9](?:0[1-9]|1[0-2])){DASH}([0-9]{{2,5}})(?-u:\b)"
+    ))
+    .unwrap()
 });
 // GitHub's advisory ids use 8 letters and digits that cannot be misread: 23456789cfghjmpqrvwx.
 static GHSA: LazyLock<Regex> = LazyLock::new(|| {
@@ -43,7 +46,7 @@ static GHSA: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap()
 });
 // Every enterprise, mobile and ICS technique id is T1 followed by three digits.
-static TECHNIQUE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u:\b)T1\d{3}(?:\.\d{3})?(?-u:\b)").unwrap());
+static TECHNIQUE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u:\b)T1[0-9]{3}(?:\.[0-9]{3})?(?-u:\b)").unwrap());
 static ATTACK_CONTEXT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)ATT\s*&(?:amp;)?\s*CK|(?-u:\b)MITRE(?-u:\b)|攻击技术|技战术|战术").unwrap());
 static CVSS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)CVSS").unwrap());
@@ -57,7 +60,7 @@ static CVSS_TAIL: LazyLock<Regex> = LazyLock::new(|| {
         (?: [:：]? [234]\.[01] / [A-Z:/]+ )?                             # vector
         (?: [\s*|:：=(（)）] | base | score | severity | rating | of | is | v[234](?:\.[01])?
           | 基础评分 | 基本评分 | 评分 | 得分 | 分数 | 分值 | 评级 | 风险值 | 为 | 高达 | 达到 | 基础 )*?
-        (10(?:\.0)? | \d\.\d) (?:[^\d.] | $)",
+        (10(?:\.0)? | [0-9]\.[0-9]) (?:[^0-9.] | $)",
     )
     .unwrap()
 });
@@ -97,22 +100,22 @@ fn scan(text: &str, e: &mut Entities) {
     }
     for m in TECHNIQUE.find_iter(text) {
         // Not a piece of a longer token: `T1059` in `AT1059X` or a path is no technique.
-        let before = text[..m.start()].chars().next_back();
-        let after = text[m.end()..].chars().next();
+        let before = text.get(..m.start()).unwrap_or_default().chars().next_back();
+        let after = text.get(m.end()..).unwrap_or_default().chars().next();
         let joined = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '/' || c == '-' || c == '_');
         if !joined(before) && !joined(after) {
             push(&mut e.attack, m.as_str().to_string());
         }
     }
     for m in CVSS.find_iter(text) {
-        let rest = &text[m.end()..];
-        let window = &rest[..floor_boundary(rest, 90)];
+        let rest = text.get(m.end()..).unwrap_or_default();
+        let window = rest.get(..rest.floor_char_boundary(90)).unwrap_or_default();
         if let Some(c) = CVSS_TAIL.captures(window)
             && let Ok(score) = c[1].parse::<f32>()
             && (0.0..=10.0).contains(&score)
         {
             // A bare version (`CVSS 3.1`) followed by nothing that is a score is no score.
-            let before = &window[..c.get(1).map_or(0, |m| m.start())];
+            let before = window.get(..c.get(1).map_or(0, |m| m.start())).unwrap_or_default();
             let version_only = matches!(&c[1], "2.0" | "3.0" | "3.1" | "4.0")
                 && before.trim().trim_matches(['v', 'V', ':', '：']).is_empty();
             if !version_only {
@@ -120,14 +123,6 @@ fn scan(text: &str, e: &mut Entities) {
             }
         }
     }
-}
-
-fn floor_boundary(s: &str, at: usize) -> usize {
-    let mut i = at.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 impl Entities {

@@ -138,6 +138,28 @@ pub enum Error {
         /// Which fact was missing.
         missing: &'static str,
     },
+    /// A bug: reading one input panicked. The input is named so it can be reported; the other
+    /// inputs of the run go on.
+    #[error("{target}: internal error while reading it: {message}")]
+    Internal {
+        /// The target or file being read.
+        target: String,
+        /// The panic's message.
+        message: String,
+    },
+}
+
+/// Runs `f`, turning a panic into [`Error::Internal`] for `target`: one input that trips a bug
+/// must not stop a batch or a cron run (the panic message is still printed by the hook).
+pub fn guarded<T>(target: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string());
+        Err(Error::Internal { target: target.to_string(), message })
+    })
 }
 
 impl Error {
@@ -155,6 +177,7 @@ impl Error {
             Error::Config { .. } => ExitCode::Usage,
             Error::Locked { .. } => ExitCode::Locked,
             Error::State { .. } => ExitCode::State,
+            Error::Internal { .. } => ExitCode::Other,
         }
     }
 
@@ -192,6 +215,7 @@ impl Error {
             Error::State { .. } => {
                 "move the state file aside (it is not deleted for you) and run again to start a new one"
             }
+            Error::Internal { .. } => "this is a bug in wxsec: please report it with the input named above",
         }
     }
 }

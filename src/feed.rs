@@ -140,12 +140,13 @@ fn rows(state: &State, account: Option<&str>, limit: usize) -> Result<Vec<Row>> 
 }
 
 /// An RFC 3339 time for Atom from a record's dates: the download time, else the publish day.
+/// Both come from record files, which anyone may have edited, so they are parsed, never sliced.
 fn atom_time(date: &str, fetch_date: &str) -> String {
-    if fetch_date.len() >= 19 {
-        return format!("{}Z", &fetch_date[..19]);
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(fetch_date.trim(), "%Y-%m-%dT%H:%M:%S%.f") {
+        return t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     }
-    if date.len() == 10 {
-        return format!("{date}T00:00:00+08:00");
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d") {
+        return d.format("%Y-%m-%dT00:00:00+08:00").to_string();
     }
     "1970-01-01T00:00:00Z".to_string()
 }

@@ -49,9 +49,14 @@ pub async fn load(target: &str, fetcher: &Fetcher, max_body: usize) -> Result<Fe
     }
 }
 
+/// The record of a page; a bug met on the way is an error of this page alone.
+pub fn read_page(page: &FetchedPage) -> Result<Record> {
+    crate::error::guarded(&page.target, || Ok(Record::new(extract(page)?, page.fetched_at)))
+}
+
 /// Turns a page into its record and writes it; returns the path written.
 pub fn write_page(page: &FetchedPage, out: &Path, format: Format) -> Result<PathBuf> {
-    let record = Record::new(extract(page)?, page.fetched_at);
+    let record = read_page(page)?;
     store::write_atomic(out, &store::relative_path(&record, format), &contents(&record, format, false))
 }
 
@@ -93,7 +98,7 @@ pub async fn run(
     for target in targets {
         let outcome = async {
             let page = load(target, &fetcher, opts.fetch.max_body).await?;
-            let mut record = Record::new(extract(&page)?, page.fetched_at);
+            let mut record = read_page(&page)?;
             let relative = store::relative_path(&record, opts.format);
             let failed_images = match opts.images {
                 Images::Local => localise_record(&mut record, &relative, &mut localiser).await?,

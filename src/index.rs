@@ -97,7 +97,7 @@ pub fn strip_title_line<'a>(body: &'a str, title: &str) -> &'a str {
     if rest.starts_with("![cover_image](")
         && let Some(end) = rest.find('\n')
     {
-        rest = rest[end..].trim_start_matches('\n');
+        rest = rest.get(end..).unwrap_or_default().trim_start_matches('\n');
     }
     rest
 }
@@ -107,7 +107,7 @@ static LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[([^\]\n]*)\]\([^)
 // A tag left in the Markdown; an escaped `\<` is the author's text, not a tag.
 static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|[^\\])</?[A-Za-z][^>\n]*>").unwrap());
 static MARKS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(?:#{1,6} |> ?|[-*+] |\d+\. )|\*\*|`|\\").unwrap());
+    LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(?:#{1,6} |> ?|[-*+] |[0-9]+\. )|\*\*|`|\\").unwrap());
 
 /// Markdown reduced to its words: images dropped, links to their text, marks removed.
 pub fn plain_words(md: &str) -> String {
@@ -397,24 +397,26 @@ pub fn snippet(text: &str, needles: &[String], open: &str, close: &str) -> Strin
     let needles: Vec<String> = needles.iter().filter(|n| !n.is_empty()).map(|n| n.to_ascii_lowercase()).collect();
     let first = needles.iter().filter_map(|n| folded.find(n.as_str())).min().unwrap_or(0);
     let chars_before = 30;
-    let start = text[..first].char_indices().rev().nth(chars_before - 1).map_or(0, |(i, _)| i);
-    let end = text[first..].char_indices().nth(90).map_or(text.len(), |(i, _)| first + i);
+    let start = text.get(..first).unwrap_or_default().char_indices().rev().nth(chars_before - 1).map_or(0, |(i, _)| i);
+    let end = text.get(first..).unwrap_or_default().char_indices().nth(90).map_or(text.len(), |(i, _)| first + i);
     let mut out = String::new();
     if start > 0 {
         out.push('…');
     }
     let mut i = start;
     while i < end {
-        let hit = needles.iter().find(|n| folded[i..].starts_with(n.as_str()) && text.is_char_boundary(i + n.len()));
+        let hit = needles.iter().find(|n| {
+            folded.get(i..).unwrap_or_default().starts_with(n.as_str()) && text.is_char_boundary(i + n.len())
+        });
         match hit {
             Some(n) => {
                 out.push_str(open);
-                out.push_str(&text[i..i + n.len()]);
+                out.push_str(text.get(i..i + n.len()).unwrap_or_default());
                 out.push_str(close);
                 i += n.len();
             }
             None => {
-                let c = text[i..].chars().next().unwrap_or(' ');
+                let c = text.get(i..).unwrap_or_default().chars().next().unwrap_or(' ');
                 out.push(if c == '\n' { ' ' } else { c });
                 i += c.len_utf8();
             }

@@ -23,6 +23,9 @@
 //! assert!(record.to_markdown().ends_with("# 漏洞预警\n\n请**尽快**升级。\n"));
 //! ```
 #![deny(missing_docs)]
+// Slicing a str at a byte offset panics off a character boundary, and pages are untrusted: every
+// cut goes through `get`, `split_at_checked` or a position a search returned.
+#![warn(clippy::string_slice)]
 
 pub mod article;
 pub mod assets;

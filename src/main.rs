@@ -1,5 +1,7 @@
 //! The `wxsec` command line: a thin layer over the library that owns the exit codes.
 
+#![warn(clippy::string_slice)]
+
 use std::path::PathBuf;
 use std::process::ExitCode as ProcessExit;
 use std::time::Duration;
@@ -17,6 +19,45 @@ use wxsec::import::{self, ImportOptions};
 use wxsec::index;
 use wxsec::normalise::{self, Destination, NormaliseOptions};
 use wxsec::store::Format;
+
+/// A line on standard output. A reader that stopped early (`wxsec search … | head -1`) ends the
+/// command quietly with exit 0, as ripgrep does; any other failure to write is exit 6.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        if !stdout_line(format_args!($($arg)*)) {
+            std::process::exit(0);
+        }
+    };
+}
+
+/// A line on standard error; a closed standard error is no reason to stop the work.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// Writes a line on standard output; false once the reader has gone.
+fn stdout_line(args: std::fmt::Arguments) -> bool {
+    use std::io::Write as _;
+    static GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if GONE.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_fmt(args).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            GONE.store(true, std::sync::atomic::Ordering::Relaxed);
+            false
+        }
+        Err(e) => {
+            errln!("wxsec: cannot write to standard output: {e}");
+            std::process::exit(ExitCode::Io as i32);
+        }
+    }
+}
 
 /// Archive WeChat official-account security articles as clean Markdown records.
 #[derive(Parser)]
@@ -195,6 +236,10 @@ struct ExtrasArgs {
     /// Seconds between requests to an image host.
     #[arg(long, default_value_t = 0.5)]
     image_delay: f64,
+    /// A host images may be downloaded from although it is not a public address (loopback,
+    /// private, link-local); repeatable. Without it such hosts are refused.
+    #[arg(long = "allow-image-host", value_name = "HOST")]
+    allow_image_hosts: Vec<String>,
 }
 
 impl ExtrasArgs {
@@ -244,10 +289,11 @@ fn main() -> ProcessExit {
                     timeout: Duration::from_secs(timeout),
                     connect_timeout: Duration::from_secs(timeout).min(f.connect_timeout),
                     max_body: max_page_bytes,
+                    image_allow: wxsec::fetch::guard::Allowed::new(&extras.allow_image_hosts),
                     ..f
                 },
                 Err(msg) => {
-                    eprintln!("wxsec: {msg}");
+                    errln!("wxsec: {msg}");
                     return ProcessExit::from(ExitCode::Usage as u8);
                 }
             };
@@ -274,7 +320,18 @@ fn main() -> ProcessExit {
                 None => Destination::InPlace,
             };
             let (extra_fields, images, image_delay) = (extras.extra_fields, extras.images, extras.image_delay());
-            let opts = NormaliseOptions { destination, report, extra_fields, root, state, queue, images, image_delay };
+            let image_allow = wxsec::fetch::guard::Allowed::new(&extras.allow_image_hosts);
+            let opts = NormaliseOptions {
+                destination,
+                report,
+                extra_fields,
+                root,
+                state,
+                queue,
+                images,
+                image_delay,
+                image_allow,
+            };
             normalise_cmd(opts, paths)
         }
         Command::Feed { archive, dest, entries } => feed_cmd(archive, dest, entries as usize),
@@ -294,25 +351,26 @@ fn import_cmd(opts: ImportOptions, targets: Vec<String>) -> ProcessExit {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("wxsec: cannot start the async runtime: {e}");
+            errln!("wxsec: cannot start the async runtime: {e}");
             return ProcessExit::from(ExitCode::Other as u8);
         }
     };
     let mut first_failure: Option<ExitCode> = None;
     let result = runtime.block_on(import::run(&targets, &opts, |_, outcome| match outcome {
         Ok(written) => {
-            println!("{}", written.path.display());
+            // The records matter more than their listing: a closed pipe only stops the listing.
+            let _ = stdout_line(format_args!("{}", written.path.display()));
             for f in &written.failed_images {
-                eprintln!("wxsec: {}: {} (the image kept its remote link)", f.url, f.error);
+                errln!("wxsec: {}: {} (the image kept its remote link)", f.url, f.error);
             }
         }
         Err(e) => {
-            eprintln!("wxsec: {e}\n  hint: {}", e.hint());
+            errln!("wxsec: {e}\n  hint: {}", e.hint());
             first_failure.get_or_insert(e.exit_code());
         }
     }));
     if let Err(e) = result {
-        eprintln!("wxsec: {e}\n  hint: {}", e.hint());
+        errln!("wxsec: {e}\n  hint: {}", e.hint());
         first_failure.get_or_insert(e.exit_code());
     }
     ProcessExit::from(first_failure.unwrap_or(ExitCode::Ok) as u8)
@@ -332,8 +390,8 @@ fn normalise_cmd(opts: NormaliseOptions, paths: Vec<PathBuf>) -> ProcessExit {
         |e| {
             let line = format!("wxsec: {e}\n  hint: {}", e.hint());
             match &bar {
-                Some(b) => b.suspend(|| eprintln!("{line}")),
-                None => eprintln!("{line}"),
+                Some(b) => b.suspend(|| errln!("{line}")),
+                None => errln!("{line}"),
             }
         },
     );
@@ -342,11 +400,11 @@ fn normalise_cmd(opts: NormaliseOptions, paths: Vec<PathBuf>) -> ProcessExit {
     }
     match result {
         Ok(summary) => {
-            eprintln!("normalise: {summary}");
+            errln!("normalise: {summary}");
             if summary.errors > 0 { ProcessExit::from(ExitCode::Io as u8) } else { ProcessExit::SUCCESS }
         }
         Err(e) => {
-            eprintln!("wxsec: {e}\n  hint: {}", e.hint());
+            errln!("wxsec: {e}\n  hint: {}", e.hint());
             ProcessExit::from(e.exit_code() as u8)
         }
     }
@@ -365,7 +423,7 @@ fn progress_bar() -> Option<ProgressBar> {
 }
 
 fn fail(e: &wxsec::Error) -> ProcessExit {
-    eprintln!("wxsec: {e}\n  hint: {}", e.hint());
+    errln!("wxsec: {e}\n  hint: {}", e.hint());
     ProcessExit::from(e.exit_code() as u8)
 }
 
@@ -393,7 +451,7 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("wxsec: cannot start the async runtime: {e}");
+            errln!("wxsec: cannot start the async runtime: {e}");
             return ProcessExit::from(ExitCode::Other as u8);
         }
     };
@@ -416,8 +474,8 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
         Event::Warn(e) => {
             let line = format!("wxsec: {e}");
             match &bar {
-                Some(b) => b.suspend(|| eprintln!("{line}")),
-                None => eprintln!("{line}"),
+                Some(b) => b.suspend(|| errln!("{line}")),
+                None => errln!("{line}"),
             }
         }
     }));
@@ -430,13 +488,13 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
     };
     if opts.dry_run {
         for url in &summary.would_fetch {
-            println!("{url}");
+            outln!("{url}");
         }
     }
     if json {
-        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+        outln!("{}", serde_json::to_string(&summary).unwrap_or_default());
     } else {
-        eprintln!("crawl: {summary}");
+        errln!("crawl: {summary}");
     }
     ProcessExit::from(summary.exit_code() as u8)
 }
@@ -452,20 +510,20 @@ fn status_cmd(config: Option<PathBuf>, out: Option<PathBuf>, state: Option<PathB
         Err(e) => return fail(&e),
     };
     if json {
-        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        outln!("{}", serde_json::to_string(&report).unwrap_or_default());
         return ProcessExit::SUCCESS;
     }
-    println!("state: {}", path.display());
+    outln!("state: {}", path.display());
     for (status, n) in &report.articles {
-        println!("  {status:<8} {n}");
+        outln!("  {status:<8} {n}");
     }
     match &report.blocked_until {
-        Some(t) => println!("blocked until {t}"),
-        None => println!("not blocked"),
+        Some(t) => outln!("blocked until {t}"),
+        None => outln!("not blocked"),
     }
-    println!("search index: {} records", report.indexed);
+    outln!("search index: {} records", report.indexed);
     for (name, polled) in &report.sources {
-        println!("source {name}: last polled {}", polled.as_deref().unwrap_or("never"));
+        outln!("source {name}: last polled {}", polled.as_deref().unwrap_or("never"));
     }
     ProcessExit::SUCCESS
 }
@@ -479,9 +537,9 @@ fn feed_cmd(archive: ArchiveArgs, dest: Option<PathBuf>, entries: usize) -> Proc
     let opts = wxsec::feed::FeedOptions { root, dest: dest.clone(), entries };
     match wxsec::feed::write_feeds(&state, &opts) {
         Ok(s) => {
-            eprintln!("feed: {} feeds, {} entries in all.atom, in {}", s.feeds, s.entries, dest.display());
+            errln!("feed: {} feeds, {} entries in all.atom, in {}", s.feeds, s.entries, dest.display());
             if s.missing > 0 {
-                eprintln!("wxsec: {} indexed records were not found on disk; run `wxsec reindex`", s.missing);
+                errln!("wxsec: {} indexed records were not found on disk; run `wxsec reindex`", s.missing);
             }
             ProcessExit::SUCCESS
         }
@@ -505,7 +563,7 @@ fn open_existing(archive: ArchiveArgs) -> Result<(PathBuf, wxsec::crawl::state::
 
 fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool) -> ProcessExit {
     if q.terms.is_empty() && q.id.is_none() && q.source.is_none() && q.since.is_none() {
-        eprintln!("wxsec: give words to search for, or --cve, --source or --since");
+        errln!("wxsec: give words to search for, or --cve, --source or --since");
         return ProcessExit::from(ExitCode::Usage as u8);
     }
     let (root, state) = match open_existing(archive) {
@@ -524,18 +582,18 @@ fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool) -> ProcessExit 
         if json {
             let mut v = serde_json::to_value(hit).unwrap_or_default();
             v["path"] = serde_json::Value::String(path.display().to_string());
-            println!("{v}");
+            outln!("{v}");
         } else {
             let date = if hit.date.is_empty() { "----------" } else { hit.date.as_str() };
-            println!("{date}  {}  {}", hit.source, hit.title);
-            println!("  {}", path.display());
-            println!("  {}", hit.snippet);
+            outln!("{date}  {}  {}", hit.source, hit.title);
+            outln!("  {}", path.display());
+            outln!("  {}", hit.snippet);
         }
     }
     if hits.is_empty() {
-        eprintln!("search: no record matches");
+        errln!("search: no record matches");
     } else if !json {
-        eprintln!("search: {} record{}", hits.len(), if hits.len() == 1 { "" } else { "s" });
+        errln!("search: {} record{}", hits.len(), if hits.len() == 1 { "" } else { "s" });
     }
     ProcessExit::SUCCESS
 }
@@ -557,7 +615,7 @@ fn reindex_cmd(archive: ArchiveArgs) -> ProcessExit {
     };
     match index::reindex(&state, &root) {
         Ok(s) => {
-            eprintln!("reindex: {} records indexed, {} files skipped", s.indexed, s.skipped);
+            errln!("reindex: {} records indexed, {} files skipped", s.indexed, s.skipped);
             ProcessExit::SUCCESS
         }
         Err(e) => fail(&e),

@@ -114,11 +114,28 @@ fn write_via(out: &Path, relative: &Path, contents: &[u8], tmp_dir: Option<&Path
     }
     let werr = |source| Error::Write { path: path.clone(), source };
     let tmp_in = tmp_dir.unwrap_or(dir);
-    let mut tmp = tempfile::Builder::new().prefix(".wxsec-").suffix(".tmp").tempfile_in(tmp_in).map_err(werr)?;
+    let mut tmp = temp_builder().tempfile_in(tmp_in).map_err(werr)?;
+    // A record rewritten in place keeps the mode its owner gave it.
+    if let Ok(meta) = std::fs::metadata(&path) {
+        tmp.as_file().set_permissions(meta.permissions()).map_err(werr)?;
+    }
     tmp.write_all(contents).map_err(werr)?;
     tmp.as_file().sync_all().map_err(werr)?;
     tmp.persist(&path).map_err(|e| werr(e.error))?;
     Ok(path)
+}
+
+/// Temporary files are created as an ordinary file would be: read-write for all, less the umask
+/// (tempfile's own 0600 would make records and feeds unreadable to a web server or a team).
+fn temp_builder() -> tempfile::Builder<'static, 'static> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(".wxsec-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b
 }
 
 /// The account number a `__biz` value encodes (`MzI2NTg4OTc5Nw==` → `3265889797`).

@@ -10,16 +10,16 @@ pub fn decode_entities(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
+        out.push_str(rest.get(..amp).unwrap_or_default());
+        rest = rest.get(amp..).unwrap_or_default();
         match decode_one(rest) {
             Some((ch, used)) => {
                 out.push_str(&ch.as_str());
-                rest = &rest[used..];
+                rest = rest.get(used..).unwrap_or_default();
             }
             None => {
                 out.push('&');
-                rest = &rest[1..];
+                rest = rest.get(1..).unwrap_or_default();
             }
         }
     }
@@ -43,9 +43,9 @@ impl Decoded {
 
 /// Decodes the reference at the start of `s` (which starts with `&`); returns it and its length.
 fn decode_one(s: &str) -> Option<(Decoded, usize)> {
-    let body = &s[1..];
+    let body = s.get(1..).unwrap_or_default();
     let end = body.find(';').filter(|&e| e > 0 && e <= 32)?;
-    let name = &body[..end];
+    let name = body.get(..end).unwrap_or_default();
     let used = end + 2;
     if let Some(num) = name.strip_prefix('#') {
         let code = if let Some(hex) = num.strip_prefix(['x', 'X']) {
@@ -119,7 +119,8 @@ pub fn js_string_literal(s: &str) -> Option<(String, usize)> {
                         let code = u32::from_str_radix(&h, 16).ok()?;
                         // A surrogate pair arrives as two escapes.
                         if (0xD800..0xDC00).contains(&code) {
-                            let rest = &s[chars.clone().next().map(|(j, _)| j).unwrap_or(s.len())..];
+                            let rest =
+                                s.get(chars.clone().next().map(|(j, _)| j).unwrap_or(s.len())..).unwrap_or_default();
                             if let Some(low) = rest.strip_prefix("\\u").and_then(|r| r.get(..4)) {
                                 let low = u32::from_str_radix(low, 16).ok()?;
                                 for _ in 0..6 {

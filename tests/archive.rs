@@ -317,7 +317,7 @@ async fn images_are_stored_once_by_content_and_failures_keep_their_link() {
     // import: two distinct images stored, the copy shares the first, the 404 stays remote.
     let archive = dir.path().join("archive");
     let out = wxsec()
-        .args(["import", "--images", "local", "--image-delay", "0", "--out"])
+        .args(["import", "--images", "local", "--image-delay", "0", "--allow-image-host", "127.0.0.1", "--out"])
         .arg(&archive)
         .arg(&page)
         .output()
@@ -361,7 +361,7 @@ async fn images_are_stored_once_by_content_and_failures_keep_their_link() {
     let clean = dir.path().join("clean");
     let before = host.received_requests().await.unwrap().len();
     let out = wxsec()
-        .args(["normalise", "--images", "local", "--image-delay", "0", "--out"])
+        .args(["normalise", "--images", "local", "--image-delay", "0", "--allow-image-host", "127.0.0.1", "--out"])
         .arg(&clean)
         .arg(&remote_record)
         .output()
@@ -379,7 +379,7 @@ async fn images_are_stored_once_by_content_and_failures_keep_their_link() {
     assert_eq!(host.received_requests().await.unwrap().len() - before, 4);
     let before = host.received_requests().await.unwrap().len();
     wxsec()
-        .args(["normalise", "--images", "local", "--image-delay", "0", "--in-place"])
+        .args(["normalise", "--images", "local", "--image-delay", "0", "--allow-image-host", "127.0.0.1", "--in-place"])
         .arg(clean.join(name))
         .assert()
         .success();
@@ -412,6 +412,8 @@ async fn the_crawl_makes_images_local_and_refreshes_the_feeds() {
             "0",
             "--image-delay",
             "0",
+            "--allow-image-host",
+            "127.0.0.1",
             "--images",
             "local",
             "--write-feeds",
@@ -546,7 +548,7 @@ async fn an_image_host_that_asks_to_slow_down_is_left_alone_for_the_run() {
         format!(r#"<p>正文。</p><p><img data-src="{0}/busy/640"></p><p><img data-src="{0}/fine/640"></p>"#, host.uri());
     std::fs::write(&page, article_page("MzA5MzE5MDAzOA==", "2650000003", "1", "ghi", "限速", "测试号", &body)).unwrap();
     let out = wxsec()
-        .args(["import", "--images", "local", "--image-delay", "0", "--out"])
+        .args(["import", "--images", "local", "--image-delay", "0", "--allow-image-host", "127.0.0.1", "--out"])
         .arg(dir.path().join("archive"))
         .arg(&page)
         .output()

@@ -63,6 +63,11 @@ pub struct CrawlSettings {
     /// Seconds between requests to an image host [default: 1].
     #[arg(long)]
     pub image_delay: Option<f64>,
+    /// A host images may be downloaded from although it is not a public address (loopback,
+    /// private, link-local); repeatable. Without it such hosts are refused.
+    #[arg(long = "allow-image-host", value_name = "HOST")]
+    #[serde(default)]
+    pub allow_image_hosts: Vec<String>,
     /// Rewrite the Atom feeds of the archive (OUT/feeds) after a run that wrote records.
     #[arg(long)]
     #[serde(default)]
@@ -168,6 +173,8 @@ pub struct CrawlConfig {
     pub images: Images,
     /// Spacing of requests to an image host.
     pub image_delay: Duration,
+    /// Non-public hosts images may come from.
+    pub image_allow: crate::fetch::guard::Allowed,
     /// Rewrite the feeds after a run that wrote records.
     pub write_feeds: bool,
     /// Entries per feed.
@@ -227,6 +234,7 @@ impl CrawlSettings {
             extra_fields: self.extra_fields || base.extra_fields,
             images: self.images.or(base.images),
             image_delay: self.image_delay.or(base.image_delay),
+            allow_image_hosts: [base.allow_image_hosts, self.allow_image_hosts].concat(),
             write_feeds: self.write_feeds || base.write_feeds,
             feed_entries: self.feed_entries.or(base.feed_entries),
             urls_files,
@@ -304,6 +312,7 @@ impl CrawlSettings {
             extra_fields: self.extra_fields,
             images: self.images.unwrap_or_default(),
             image_delay: secs("image_delay", self.image_delay, 1.0)?,
+            image_allow: crate::fetch::guard::Allowed::new(&self.allow_image_hosts),
             write_feeds: self.write_feeds,
             feed_entries: self.feed_entries.unwrap_or(50).max(1),
             sources,

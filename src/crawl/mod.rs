@@ -139,6 +139,7 @@ impl Crawl {
         let fetcher = Fetcher::new(FetchConfig {
             timeout: config.timeout,
             connect_timeout: config.timeout.min(fetch.connect_timeout),
+            image_allow: config.image_allow.clone(),
             ..fetch
         })?;
         // The default spacing is WeChat's; feed hosts get theirs when they are first polled.
@@ -356,7 +357,8 @@ impl Crawl {
         };
         self.limiter.acquire(WECHAT_HOST).await;
         let fetched = self.fetcher.fetch(&row.url, &target).await;
-        let result = fetched.and_then(|page| extract(&page).map(|a| (a, page.fetched_at)));
+        let result =
+            fetched.and_then(|page| crate::error::guarded(&row.url, || extract(&page)).map(|a| (a, page.fetched_at)));
         let (article, fetched_at) = match result {
             Ok(x) => x,
             Err(Error::NotArticle { kind: PageKind::Verify, target, evidence }) => {

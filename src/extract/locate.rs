@@ -37,16 +37,16 @@ pub fn by_id<'a>(html: &'a str, id: &str) -> Option<Element<'a>> {
                 .iter()
                 .position(|b| !b.is_ascii_alphanumeric() && *b != b'-')
                 .map_or(bytes.len(), |p| open + 1 + p);
-            let name = &html[open + 1..name_end];
+            let name = html.get(open + 1..name_end).unwrap_or_default();
             if name.is_empty() {
                 continue;
             }
-            let start_tag = &html[open..close];
+            let start_tag = html.get(open..close).unwrap_or_default();
             if is_void(name) || start_tag.ends_with("/>") {
                 return Some(Element { name, start_tag, inner: "" });
             }
             let end = matching_end(html, close, name);
-            return Some(Element { name, start_tag, inner: &html[close..end] });
+            return Some(Element { name, start_tag, inner: html.get(close..end).unwrap_or_default() });
         }
     }
     None
@@ -58,14 +58,14 @@ pub fn text_by_id(html: &str, id: &str) -> Option<String> {
     let mut out = String::new();
     let mut rest = el.inner;
     while let Some(lt) = rest.find('<') {
-        out.push_str(&rest[..lt]);
-        rest = &rest[lt..];
+        out.push_str(rest.get(..lt).unwrap_or_default());
+        rest = rest.get(lt..).unwrap_or_default();
         let Some(gt) = rest.find('>') else { break };
         // A nested block (a profile card inside the name link) ends the name.
         if rest.starts_with("<div") || rest.starts_with("<script") || rest.starts_with("<style") {
             return Some(out);
         }
-        rest = &rest[gt + 1..];
+        rest = rest.get(gt + 1..).unwrap_or_default();
     }
     if !rest.contains('<') {
         out.push_str(rest);
@@ -83,15 +83,17 @@ pub fn attr<'a>(start_tag: &'a str, name: &str) -> Option<&'a str> {
         if at == 0 || !bytes[at - 1].is_ascii_whitespace() {
             continue;
         }
-        let rest = start_tag[at + name.len()..].trim_start();
+        let rest = start_tag.get(at + name.len()..).unwrap_or_default().trim_start();
         let Some(rest) = rest.strip_prefix('=') else { continue };
         let rest = rest.trim_start();
         return Some(match rest.as_bytes().first() {
             Some(q @ (b'"' | b'\'')) => {
-                let body = &rest[1..];
-                &body[..body.find(*q as char).unwrap_or(body.len())]
+                let body = rest.get(1..).unwrap_or_default();
+                body.get(..body.find(*q as char).unwrap_or(body.len())).unwrap_or_default()
             }
-            _ => &rest[..rest.find(|c: char| c.is_whitespace() || c == '>').unwrap_or(rest.len())],
+            _ => {
+                rest.get(..rest.find(|c: char| c.is_whitespace() || c == '>').unwrap_or(rest.len())).unwrap_or_default()
+            }
         });
     }
     None

@@ -160,12 +160,12 @@ impl Sources<'_> {
     /// The `content` (or `value`, in some saved copies) of `<meta property|name="key">`.
     fn meta(&self, key: &str) -> Option<String> {
         let head_end = memmem::find(self.html.as_bytes(), b"<body").unwrap_or(self.html.len());
-        let head = &self.html[..head_end];
+        let head = self.html.get(..head_end).unwrap_or_default();
         let mut from = 0;
         while let Some(p) = memmem::find(&head.as_bytes()[from..], b"<meta") {
             let at = from + p;
-            let end = head[at..].find('>').map_or(head.len(), |e| at + e + 1);
-            let tag = &head[at..end];
+            let end = head.get(at..).unwrap_or_default().find('>').map_or(head.len(), |e| at + e + 1);
+            let tag = head.get(at..end).unwrap_or_default();
             from = end;
             let name = locate::attr(tag, "property").or_else(|| locate::attr(tag, "name"));
             if name == Some(key) {
@@ -183,11 +183,11 @@ impl Sources<'_> {
 fn text_by_class(html: &str, class: &str) -> Option<String> {
     let needle = format!("class=\"{class}");
     let at = memmem::find(html.as_bytes(), needle.as_bytes())?;
-    let rest = &html[at..];
+    let rest = html.get(at..).unwrap_or_default();
     let gt = rest.find('>')?;
-    let rest = &rest[gt + 1..];
+    let rest = rest.get(gt + 1..).unwrap_or_default();
     let end = rest.find('<')?;
-    clean_value(&rest[..end])
+    clean_value(rest.get(..end).unwrap_or_default())
 }
 
 /// Unix seconds from a script value, when it is a time WeChat could have published at.
@@ -272,7 +272,7 @@ fn share_body(html: &str) -> (String, Vec<String>, Option<String>) {
 fn share_comment(html: &str) -> Option<String> {
     let marker = "getElementById('js_share_notice').innerHTML";
     let at = memmem::find(html.as_bytes(), marker.as_bytes())?;
-    let rest = html[at + marker.len()..].trim_start().strip_prefix('=')?.trim_start();
+    let rest = html.get(at + marker.len()..).unwrap_or_default().trim_start().strip_prefix('=')?.trim_start();
     let (text, _) = crate::text::js_string_literal(rest)?;
     Some(decode_entities(&text.replace("<br>", "\n").replace("<br/>", "\n")))
 }

@@ -18,7 +18,7 @@ pub fn var(html: &str, name: &str) -> Option<String> {
             if prefix == "window." && before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') {
                 continue;
             }
-            let rest = &html[at + needle.len()..];
+            let rest = html.get(at + needle.len()..).unwrap_or_default();
             let rest = rest.trim_start_matches([' ', '\t']);
             let Some(rest) = rest.strip_prefix('=') else { continue };
             if rest.starts_with('=') {
@@ -42,7 +42,7 @@ pub fn literal_expr(s: &str) -> Option<String> {
         if !value.is_empty() {
             return Some(value);
         }
-        rest = rest[used..].trim_start();
+        rest = rest.get(used..).unwrap_or_default().trim_start();
         rest = rest.strip_prefix("||")?;
     }
 }
@@ -51,7 +51,7 @@ pub fn literal_expr(s: &str) -> Option<String> {
 fn concat_term(s: &str) -> Option<(String, usize)> {
     let (mut value, mut used) = term(s)?;
     loop {
-        let after = &s[used..];
+        let after = s.get(used..).unwrap_or_default();
         let trimmed = after.trim_start();
         let Some(next) = trimmed.strip_prefix('+') else { break };
         let skip = after.len() - next.len();
@@ -74,7 +74,7 @@ fn term(s: &str) -> Option<(String, usize)> {
         if let Some(inner) = trimmed.strip_prefix(wrapper) {
             let inner_trim = inner.trim_start();
             let (v, n) = js_string_literal(inner_trim)?;
-            let after = &inner_trim[n..];
+            let after = inner_trim.get(n..).unwrap_or_default();
             let close = after.trim_start().strip_prefix(')')?;
             let used = lead + wrapper.len() + (inner.len() - inner_trim.len()) + n + (after.len() - close.len());
             return Some((v, used));
@@ -82,14 +82,14 @@ fn term(s: &str) -> Option<(String, usize)> {
     }
     let (v, n) = js_string_literal(trimmed)?;
     let mut used = lead + n;
-    let after = &s[used..];
+    let after = s.get(used..).unwrap_or_default();
     for suffix in [".html(false)", ".html(true)", ".html()"] {
         if after.starts_with(suffix) {
             used += suffix.len();
             break;
         }
     }
-    let after = &s[used..];
+    let after = s.get(used..).unwrap_or_default();
     let t = after.trim_start();
     if let Some(one) = t.strip_prefix('*').map(str::trim_start).and_then(|r| r.strip_prefix('1')) {
         used += after.len() - one.len();
@@ -141,7 +141,7 @@ impl Value {
 /// Parses the object literal assigned right after `marker` (e.g. `window.cgiDataNew =`).
 pub fn object(html: &str, marker: &str) -> Option<Value> {
     let at = memmem::find(html.as_bytes(), marker.as_bytes())?;
-    let rest = html[at + marker.len()..].trim_start();
+    let rest = html.get(at + marker.len()..).unwrap_or_default().trim_start();
     let rest = rest.strip_prefix('=').map(str::trim_start).unwrap_or(rest);
     if !rest.starts_with('{') {
         return None;
@@ -163,7 +163,7 @@ const MAX_DEPTH: usize = 64;
 
 impl Parser<'_> {
     fn rest(&self) -> &str {
-        &self.s[self.pos..]
+        self.s.get(self.pos..).unwrap_or_default()
     }
 
     fn skip_ws(&mut self) {
@@ -174,7 +174,7 @@ impl Parser<'_> {
     fn value(&mut self) -> Value {
         self.skip_ws();
         let src = self.s;
-        let r = &src[self.pos..];
+        let r = src.get(self.pos..).unwrap_or_default();
         if r.starts_with('{') && self.depth < MAX_DEPTH {
             self.pos += 1;
             self.depth += 1;
@@ -248,7 +248,7 @@ impl Parser<'_> {
         loop {
             self.skip_ws();
             let src = self.s;
-            let r = &src[self.pos..];
+            let r = src.get(self.pos..).unwrap_or_default();
             if r.is_empty() {
                 return Value::Obj(members);
             }
@@ -276,7 +276,7 @@ impl Parser<'_> {
                         continue;
                     }
                     self.pos += n;
-                    r[..n].to_string()
+                    r.get(..n).unwrap_or_default().to_string()
                 }
             };
             self.skip_ws();
@@ -297,7 +297,7 @@ impl Parser<'_> {
         loop {
             self.skip_ws();
             let src = self.s;
-            let r = &src[self.pos..];
+            let r = src.get(self.pos..).unwrap_or_default();
             if r.is_empty() {
                 return Value::List(items);
             }

@@ -81,7 +81,7 @@ pub fn escape_line_start(line: &str) -> String {
     }
     if first.is_ascii_digit() {
         let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
-        return format!("{}\\{}", &line[..digits], &line[digits..]);
+        return format!("{}\\{}", line.get(..digits).unwrap_or_default(), line.get(digits..).unwrap_or_default());
     }
     format!("\\{line}")
 }
@@ -116,7 +116,7 @@ pub fn is_safe_url(url: &str) -> bool {
     let slash = u.find('/');
     match scheme_end {
         Some(c) if slash.is_none_or(|s| c < s) => {
-            let scheme = u[..c].to_ascii_lowercase();
+            let scheme = u.get(..c).unwrap_or_default().to_ascii_lowercase();
             let scheme: String = scheme.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
             matches!(scheme.as_str(), "http" | "https" | "mailto" | "ftp")
         }

@@ -106,7 +106,7 @@ impl Blocks {
 /// Whether a block the emitter wrote is a list (prose that looks like one is escaped).
 fn is_list_block(block: &str) -> bool {
     let digits = block.bytes().take_while(u8::is_ascii_digit).count();
-    block.starts_with("- ") || (digits > 0 && block[digits..].starts_with(". "))
+    block.starts_with("- ") || (digits > 0 && block.get(digits..).unwrap_or_default().starts_with(". "))
 }
 
 /// A line with nothing but emphasis markers and white space says nothing.
@@ -222,7 +222,7 @@ fn font_sizes(style: &str) -> impl Iterator<Item = f64> + '_ {
             return None;
         }
         let end = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len());
-        v[..end].parse::<f64>().ok()
+        v.get(..end).unwrap_or_default().parse::<f64>().ok()
     })
 }
 
@@ -767,12 +767,12 @@ fn wrap_emphasis(out: &mut String, line: &str, delim: &str) {
         out.push_str(line);
         return;
     }
-    if trimmed.starts_with("![") && trimmed.ends_with(')') && !trimmed[2..].contains("![") {
+    if trimmed.starts_with("![") && trimmed.ends_with(')') && !trimmed.get(2..).unwrap_or_default().contains("![") {
         out.push_str(line);
         return;
     }
-    let lead_ws = &line[..line.len() - line.trim_start().len()];
-    let trail_ws = &line[line.trim_end().len()..];
+    let lead_ws = line.get(..line.len() - line.trim_start().len()).unwrap_or_default();
+    let trail_ws = line.get(line.trim_end().len()..).unwrap_or_default();
     let is_outer = |c: char| !c.is_ascii() && is_punct(c);
     let inner_start = trimmed.len() - trimmed.trim_start_matches(is_outer).len();
     let inner_end = trimmed.trim_end_matches(is_outer).len();
@@ -780,7 +780,11 @@ fn wrap_emphasis(out: &mut String, line: &str, delim: &str) {
         out.push_str(line);
         return;
     }
-    let (head, inner, tail) = (&trimmed[..inner_start], &trimmed[inner_start..inner_end], &trimmed[inner_end..]);
+    let (head, inner, tail) = (
+        trimmed.get(..inner_start).unwrap_or_default(),
+        trimmed.get(inner_start..inner_end).unwrap_or_default(),
+        trimmed.get(inner_end..).unwrap_or_default(),
+    );
     let inner_t = inner.trim();
     let close_delim: String = delim.chars().rev().collect();
     out.push_str(lead_ws);
@@ -824,10 +828,10 @@ fn background_image(el: &Element) -> Option<String> {
     let style = el.attr("style")?;
     let lower = style.to_ascii_lowercase();
     let at = lower.find("background-image")?;
-    let rest = &style[at..];
+    let rest = style.get(at..).unwrap_or_default();
     let open = rest.find("url(")? + 4;
-    let close = rest[open..].find(')')? + open;
-    let url = rest[open..close].trim().trim_matches(['"', '\'']).trim();
+    let close = rest.get(open..).unwrap_or_default().find(')')? + open;
+    let url = rest.get(open..close).unwrap_or_default().trim().trim_matches(['"', '\'']).trim();
     let url = crate::text::decode_entities(url);
     let url = url.trim_matches(['"', '\'']).trim();
     let url = if url.starts_with("//") { format!("https:{url}") } else { url.to_string() };

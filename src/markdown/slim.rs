@@ -31,7 +31,7 @@ pub fn slim_styles(html: &str) -> std::borrow::Cow<'_, str> {
             let end = memchr::memchr(b'>', rest).map_or(bytes.len(), |e| lt + 1 + e + 1);
             depth = depth.saturating_sub(1);
             if depth >= MAX_NESTING {
-                out.push_str(&html[copied..lt]);
+                out.push_str(html.get(copied..lt).unwrap_or_default());
                 copied = end;
             }
             i = end;
@@ -61,8 +61,12 @@ pub fn slim_styles(html: &str) -> std::borrow::Cow<'_, str> {
                     let v = eq + 1 + bytes[eq + 1..].iter().take_while(|b| b.is_ascii_whitespace()).count();
                     if let Some(&q @ (b'"' | b'\'')) = bytes.get(v) {
                         let close = memchr::memchr(q, &bytes[v + 1..]).map_or(bytes.len(), |c| v + 1 + c);
-                        out.push_str(&html[copied..v + 1]);
-                        keep_declarations(&html[v + 1..close], if q == b'"' { '\'' } else { '"' }, &mut out);
+                        out.push_str(html.get(copied..v + 1).unwrap_or_default());
+                        keep_declarations(
+                            html.get(v + 1..close).unwrap_or_default(),
+                            if q == b'"' { '\'' } else { '"' },
+                            &mut out,
+                        );
                         copied = close;
                         j = close + 1;
                         continue;
@@ -81,7 +85,7 @@ pub fn slim_styles(html: &str) -> std::borrow::Cow<'_, str> {
             depth += 1;
         }
         if dropped {
-            out.push_str(&html[copied..lt]);
+            out.push_str(html.get(copied..lt).unwrap_or_default());
             copied = end;
             continue;
         }
@@ -94,7 +98,7 @@ pub fn slim_styles(html: &str) -> std::borrow::Cow<'_, str> {
     if copied == 0 {
         return std::borrow::Cow::Borrowed(html);
     }
-    out.push_str(&html[copied..]);
+    out.push_str(html.get(copied..).unwrap_or_default());
     std::borrow::Cow::Owned(out)
 }
 
@@ -161,13 +165,13 @@ fn split_top_level(style: &str) -> impl Iterator<Item = &str> {
             '(' => depth += 1,
             ')' => depth = depth.saturating_sub(1),
             ';' if depth == 0 => {
-                parts.push(&style[start..i]);
+                parts.push(style.get(start..i).unwrap_or_default());
                 start = i + 1;
             }
             _ => {}
         }
     }
-    parts.push(&style[start..]);
+    parts.push(style.get(start..).unwrap_or_default());
     parts.into_iter()
 }
 

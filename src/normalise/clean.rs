@@ -74,7 +74,7 @@ const WEAK_TRAILER_MARKERS: &[&str] = &["微信扫一扫"];
 static COVER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^!\[cover_image\]\((\S+?)\)\s*$").unwrap());
 static IMAGE_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^!\[[^\]]*\]\(([^)\s]*)(?:\s+[^)]*)?\)$").unwrap());
 static DATE_LINE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}日?(\s+\d{1,2}:\d{2})?$").unwrap());
+    LazyLock::new(|| Regex::new(r"^[0-9]{4}[-年/.][0-9]{1,2}[-月/.][0-9]{1,2}日?(\s+[0-9]{1,2}:[0-9]{2})?$").unwrap());
 static EMPTY_STRONG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|[^*\\])\*\*\*\*([^*]|$)").unwrap());
 static EMPTY_LINK_TITLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(\[[^\]]*\]\([^)\s]+) ""\)"#).unwrap());
 static BAD_LINK: LazyLock<Regex> = LazyLock::new(|| {
@@ -261,7 +261,8 @@ fn clean_lines(lines: &[&str]) -> String {
                 out.push_str(&l.replace('\u{a0}', " "));
                 out.push('\n');
                 i += 1;
-                if fence_marker(l.trim_start()).is_some_and(|f| f.starts_with(&fence[..1]) && f.len() >= fence.len())
+                if fence_marker(l.trim_start())
+                    .is_some_and(|f| f.starts_with(fence.get(..1).unwrap_or_default()) && f.len() >= fence.len())
                     && l.trim_start().trim_start_matches(fence.chars().next().unwrap()).trim().is_empty()
                 {
                     break;
@@ -396,7 +397,12 @@ fn count_tags(lower: &str, open: &str) -> usize {
     lower
         .match_indices(open)
         .filter(|(p, _)| {
-            lower[p + open.len()..].chars().next().is_none_or(|c| c == '>' || c == '/' || c.is_whitespace())
+            lower
+                .get(p + open.len()..)
+                .unwrap_or_default()
+                .chars()
+                .next()
+                .is_none_or(|c| c == '>' || c == '/' || c.is_whitespace())
         })
         .count()
 }
@@ -461,10 +467,10 @@ fn fold_nbsp(s: &str) -> String {
         return s.to_string();
     }
     let lead = s.len() - s.trim_start_matches([' ', '\u{a0}']).len();
-    let lead_spaces = s[..lead].chars().count();
+    let lead_spaces = s.get(..lead).unwrap_or_default().chars().count();
     let mut out = " ".repeat(lead_spaces.min(3));
     let mut in_run = false;
-    for c in s[lead..].chars() {
+    for c in s.get(lead..).unwrap_or_default().chars() {
         if c == '\u{a0}' || c == ' ' {
             if !in_run {
                 out.push(' ');
@@ -493,13 +499,13 @@ fn strip_inline_html(line: &str) -> String {
     while !rest.is_empty() {
         if rest.starts_with('`') {
             let run = rest.chars().take_while(|c| *c == '`').count();
-            let ticks = &rest[..run];
-            if let Some(close) = rest[run..].find(ticks) {
-                let span = &rest[..run + close + run];
+            let ticks = rest.get(..run).unwrap_or_default();
+            if let Some(close) = rest.get(run..).unwrap_or_default().find(ticks) {
+                let span = rest.get(..run + close + run).unwrap_or_default();
                 if hidden.is_empty() {
                     out.push_str(span);
                 }
-                rest = &rest[span.len()..];
+                rest = rest.get(span.len()..).unwrap_or_default();
                 continue;
             }
         }
@@ -507,7 +513,7 @@ fn strip_inline_html(line: &str) -> String {
             if hidden.is_empty() {
                 out.push_str("\\<");
             }
-            rest = &rest[2..];
+            rest = rest.get(2..).unwrap_or_default();
             continue;
         }
         if rest.starts_with('<')
@@ -518,7 +524,7 @@ fn strip_inline_html(line: &str) -> String {
             let name = c[2].to_ascii_lowercase();
             let attrs = c.get(3).map_or("", |m| m.as_str());
             if is_html_tag(&name) {
-                rest = &rest[whole.len()..];
+                rest = rest.get(whole.len()..).unwrap_or_default();
                 if !hidden.is_empty() {
                     if closing && hidden.last() == Some(&name) {
                         hidden.pop();
@@ -548,7 +554,7 @@ fn strip_inline_html(line: &str) -> String {
                     }
                     ("a", true) => {
                         if let Some((href, start)) = link.take() {
-                            let text = out[start..].trim().to_string();
+                            let text = out.get(start..).unwrap_or_default().trim().to_string();
                             if !text.is_empty() {
                                 out.truncate(start);
                                 out.push_str(&format!("[{text}]({})", markdown::escape_url(&href)));
@@ -559,7 +565,12 @@ fn strip_inline_html(line: &str) -> String {
                 }
                 continue;
             }
-            let is_autolink = rest[1..].split(['>', ' ']).next().is_some_and(|t| t.contains(':') || t.contains('@'));
+            let is_autolink = rest
+                .get(1..)
+                .unwrap_or_default()
+                .split(['>', ' '])
+                .next()
+                .is_some_and(|t| t.contains(':') || t.contains('@'));
             if hidden.is_empty() {
                 if is_autolink {
                     out.push('<');
@@ -567,14 +578,14 @@ fn strip_inline_html(line: &str) -> String {
                     out.push_str("\\<");
                 }
             }
-            rest = &rest[1..];
+            rest = rest.get(1..).unwrap_or_default();
             continue;
         }
         let ch = rest.chars().next().unwrap();
         if hidden.is_empty() {
             out.push(ch);
         }
-        rest = &rest[ch.len_utf8()..];
+        rest = rest.get(ch.len_utf8()..).unwrap_or_default();
     }
     out
 }

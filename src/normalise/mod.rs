@@ -186,7 +186,7 @@ fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool, extra_fields: 
         && let Some(h) = first.strip_prefix("# ")
         && (fold_ws(h) == title || fold_ws(h) == fold_ws(&parsed.title))
     {
-        body = &body[first.len()..];
+        body = body.get(first.len()..).unwrap_or_default();
     }
     let article =
         Article { page_url: Some(url.to_string()), ..Article::plain(title, source, crate::markdown::tidy(body)) };
@@ -213,8 +213,8 @@ fn strip_tags(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(lt) = rest.find('<') {
-        out.push_str(&rest[..lt]);
-        let after = &rest[lt + 1..];
+        out.push_str(rest.get(..lt).unwrap_or_default());
+        let after = rest.get(lt + 1..).unwrap_or_default();
         let is_tag = after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/');
         match (is_tag, after.find('>')) {
             (true, Some(gt)) => {
@@ -223,7 +223,7 @@ fn strip_tags(s: &str) -> String {
                 if matches!(name.to_ascii_lowercase().as_str(), "br" | "p" | "div") {
                     out.push(' ');
                 }
-                rest = &after[gt + 1..];
+                rest = after.get(gt + 1..).unwrap_or_default();
             }
             _ => {
                 out.push('<');

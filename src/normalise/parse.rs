@@ -35,12 +35,12 @@ pub enum Format {
 
 const KEYS: [&str; 5] = ["title", "url", "source", "date", "fetch_date"];
 
-static DATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{4}-\d{2}-\d{2}$").unwrap());
+static DATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").unwrap());
 static FETCH_DATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$").unwrap());
+    LazyLock::new(|| Regex::new(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$").unwrap());
 static EXTRA_KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_-]*:(\s|$)").unwrap());
 static ACCOUNT_LINE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*(.*?)\s{2,}(\d{4}-\d{2}-\d{2}) \d{2}:\d{2}\s*$").unwrap());
+    LazyLock::new(|| Regex::new(r"^\s*(.*?)\s{2,}([0-9]{4}-[0-9]{2}-[0-9]{2}) [0-9]{2}:[0-9]{2}\s*$").unwrap());
 static SOURCE_LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*[-*]?\s*(?:原文链接|原文地址|URL Source|原始链接)\s*[:：]\s*(https?://\S+)\s*$").unwrap()
 });
@@ -63,8 +63,8 @@ fn front_matter(rest: &str) -> Option<Parsed> {
             .map(|r| (r.len() + 1, rest.len()))
             .or_else(|| rest.strip_suffix("\n---\n").map(|r| (r.len() + 1, rest.len())))
     })?;
-    let head = &rest[..end.0];
-    let body = &rest[end.1.min(rest.len())..];
+    let head = rest.get(..end.0).unwrap_or_default();
+    let body = rest.get(end.1.min(rest.len())..).unwrap_or_default();
     // Key lines start at column 0 with a known key; a line that does not continues the value
     // before it (multi-line titles are common in the seed archive).
     let mut values: Vec<(usize, String)> = Vec::new();
@@ -78,7 +78,7 @@ fn front_matter(rest: &str) -> Option<Parsed> {
         let next_expected = values.len();
         match key {
             Some(k) if k == next_expected || (k > next_expected && values.iter().all(|(v, _)| *v < k)) => {
-                let v = line[KEYS[k].len() + 1..].trim_start();
+                let v = line.get(KEYS[k].len() + 1..).unwrap_or_default().trim_start();
                 values.push((k, v.to_string()));
             }
             _ => match values.last_mut() {
@@ -97,16 +97,21 @@ fn front_matter(rest: &str) -> Option<Parsed> {
         title: get(0),
         url: get(1),
         source: get(2),
-        date: if DATE.is_match(date.trim()) { date.trim().to_string() } else { String::new() },
+        date: if is_date(date.trim()) { date.trim().to_string() } else { String::new() },
         fetch_date: normal_fetch_date(fetch_date.trim()),
         body: body.to_string(),
         format: Format::FrontMatter,
     })
 }
 
+/// Whether `s` is a day of the calendar written `YYYY-MM-DD` in ASCII digits.
+pub fn is_date(s: &str) -> bool {
+    DATE.is_match(s) && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+}
+
 /// `fetch_date` with exactly six fraction digits, or empty when it is not a timestamp.
 fn normal_fetch_date(s: &str) -> String {
-    if !FETCH_DATE.is_match(s) {
+    if !FETCH_DATE.is_match(s) || chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").is_err() {
         return String::new();
     }
     let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
@@ -124,7 +129,7 @@ fn scalar(raw: &str) -> String {
         }
     }
     if v.len() >= 2 && v.starts_with('\'') && v.ends_with('\'') && !v.contains('\n') {
-        let inner = &v[1..v.len() - 1];
+        let inner = v.get(1..v.len() - 1).unwrap_or_default();
         if !inner.replace("''", "").contains('\'') {
             return inner.replace("''", "'");
         }
@@ -148,7 +153,7 @@ fn header_lines(text: &str) -> Option<Parsed> {
         if let Some(c) = ACCOUNT_LINE.captures(line) {
             let left = c.get(1).map_or("", |m| m.as_str()).trim();
             source = split_wide(left).last().map(|s| s.to_string()).unwrap_or_default();
-            date = c[2].to_string();
+            date = if is_date(&c[2]) { c[2].to_string() } else { String::new() };
             body_from = i + 1;
             break;
         }
@@ -169,8 +174,8 @@ fn split_wide(s: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut rest = s.trim();
     while let Some(at) = rest.find("  ") {
-        parts.push(rest[..at].trim());
-        rest = rest[at..].trim_start();
+        parts.push(rest.get(..at).unwrap_or_default().trim());
+        rest = rest.get(at..).unwrap_or_default().trim_start();
     }
     if !rest.is_empty() {
         parts.push(rest);
@@ -191,6 +196,24 @@ mod tests {
         assert_eq!(p.date, "2024-01-02");
         assert_eq!(p.fetch_date, "2025-10-04T04:36:04.680000");
         assert_eq!(p.body, "\n# a\n");
+    }
+
+    #[test]
+    fn dates_are_ascii_calendar_days() {
+        let p = |date: &str, fetch: &str| {
+            parse(&format!("---\ntitle: t\nurl: u\nsource: s\ndate: {date}\nfetch_date: {fetch}\n---\n\n# t\n"))
+                .unwrap()
+        };
+        let full_width = p("２０２４-01-01", "2024-01-01T00:00:0０");
+        assert_eq!((full_width.date.as_str(), full_width.fetch_date.as_str()), ("", ""));
+        let arabic_indic = p("٢٠٢٤-01-01", "2024-01-01T00:00:00.٥");
+        assert_eq!((arabic_indic.date.as_str(), arabic_indic.fetch_date.as_str()), ("", ""));
+        let impossible = p("2024-02-30", "2024-01-01T25:00:00");
+        assert_eq!((impossible.date.as_str(), impossible.fetch_date.as_str()), ("", ""));
+        let fine = p("2024-02-29", "2024-01-01T23:59:59.5");
+        assert_eq!((fine.date.as_str(), fine.fetch_date.as_str()), ("2024-02-29", "2024-01-01T23:59:59.500000"));
+        let header = parse("# 标题\n\n安全号  ２０２４-01-02 10:00\n\n正文\n").unwrap();
+        assert_eq!(header.date, "");
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub struct NormaliseOptions {
     pub images: crate::assets::Images,
     /// Spacing of requests to each image host.
     pub image_delay: std::time::Duration,
+    /// Non-public hosts images may come from.
+    pub image_allow: crate::fetch::guard::Allowed,
 }
 
 /// Counts of a run, one outcome per file.
@@ -329,7 +331,7 @@ fn one_file(
         });
     }
     let text = crate::fetch::decode_html(&bytes, None);
-    let n = normalise_record(&text, extra_fields);
+    let n = crate::error::guarded(&path.display().to_string(), || Ok(normalise_record(&text, extra_fields)))?;
     let (dir, name) = match dest {
         Destination::Out(out) => (out.clone(), rel.to_path_buf()),
         Destination::InPlace => (
@@ -417,7 +419,8 @@ fn local_images(
 ) -> Result<()> {
     let config = crate::fetch::FetchConfig::from_env()
         .map_err(|message| Error::Config { path: "WXSEC_ORIGIN".into(), message })?;
-    let fetcher = crate::fetch::Fetcher::new(config)?;
+    let fetcher =
+        crate::fetch::Fetcher::new(crate::fetch::FetchConfig { image_allow: opts.image_allow.clone(), ..config })?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -13,6 +13,8 @@ use url::Url;
 use crate::article::article_address;
 use crate::error::{Error, Result};
 
+pub mod guard;
+
 pub use crate::article::WECHAT_HOST;
 
 /// A page as it arrived, decoded to text.
@@ -125,7 +127,7 @@ fn utf8_counts(bytes: &[u8]) -> (usize, usize) {
 fn meta_charset(head: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(head).to_ascii_lowercase();
     let at = text.find("charset=")? + "charset=".len();
-    let rest = text[at..].trim_start_matches(['"', '\'', ' ']);
+    let rest = text.get(at..).unwrap_or_default().trim_start_matches(['"', '\'', ' ']);
     let label: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     (!label.is_empty()).then_some(label)
 }
@@ -165,12 +167,12 @@ fn read_capped(reader: impl Read, max_bytes: usize) -> std::io::Result<Vec<u8>> 
 /// Browsers write where a saved page came from: `<!-- saved from url=(0094)https://… -->`, and
 /// some tools a leading `<!--URL-->` comment.
 fn saved_from(html: &str) -> Option<String> {
-    let head = &html[..html.len().min(2048)];
+    let head = html.get(..html.floor_char_boundary(2048)).unwrap_or_default();
     let start = head.find("<!--")?;
-    let comment = &head[start + 4..];
-    let comment = &comment[..comment.find("-->")?];
+    let comment = head.get(start + 4..).unwrap_or_default();
+    let comment = comment.get(..comment.find("-->")?).unwrap_or_default();
     let at = comment.find("http")?;
-    let url = comment[at..].split_whitespace().next()?;
+    let url = comment.get(at..).unwrap_or_default().split_whitespace().next()?;
     article_address(url).map(|u| u.to_string())
 }
 
@@ -185,6 +187,8 @@ pub struct FetchConfig {
     pub connect_timeout: Duration,
     /// Largest body accepted, counted after decompression.
     pub max_body: usize,
+    /// Hosts an image download may reach although they are not public (`--allow-image-host`).
+    pub image_allow: guard::Allowed,
 }
 
 /// The default cap: real pages are 2–4 MB.
@@ -208,6 +212,7 @@ impl FetchConfig {
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(15),
             max_body: DEFAULT_MAX_BODY,
+            image_allow: guard::Allowed::default(),
         })
     }
 }
@@ -251,6 +256,7 @@ impl Fetcher {
             .user_agent(USER_AGENT)
             .referer(false)
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(guard::PublicResolver { allowed: config.image_allow.clone() })
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
             .build()
@@ -408,13 +414,13 @@ impl Fetcher {
 }
 
 impl Fetcher {
-    /// Downloads an image (any http(s) host, no Referer); returns its bytes and content type.
+    /// Downloads an image (a public http(s) host or one the user allowed, no Referer); returns its bytes and content type.
     pub async fn fetch_image(&self, url: &str) -> Result<(Vec<u8>, Option<String>)> {
         let bad = |message: String| Error::Network { url: url.to_string(), message, timeout: false };
         let mut current = Url::parse(url).map_err(|e| bad(e.to_string()))?;
         for _ in 0..5 {
-            if !matches!(current.scheme(), "http" | "https") {
-                return Err(bad(format!("{current} is not an http(s) address")));
+            if let Some(why) = guard::refusal(&current, &self.config.image_allow) {
+                return Err(Error::Network { url: current.to_string(), message: why, timeout: false });
             }
             let shown = current.to_string();
             let resp = self
