@@ -141,7 +141,7 @@ fn rows(state: &State, account: Option<&str>, limit: usize) -> Result<Vec<Row>> 
 
 /// An RFC 3339 time for Atom from a record's dates: the download time, else the publish day.
 /// Both come from record files, which anyone may have edited, so they are parsed, never sliced.
-fn atom_time(date: &str, fetch_date: &str) -> String {
+pub fn atom_time(date: &str, fetch_date: &str) -> String {
     if let Ok(t) = chrono::NaiveDateTime::parse_from_str(fetch_date.trim(), "%Y-%m-%dT%H:%M:%S%.f") {
         return t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     }
@@ -187,8 +187,8 @@ fn render(
         if !r.url.is_empty() {
             let _ = writeln!(x, "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>", xml_escape(&r.url));
         }
-        if r.date.len() == 10 {
-            let _ = writeln!(x, "    <published>{}T00:00:00+08:00</published>", r.date);
+        if let Ok(day) = chrono::NaiveDate::parse_from_str(&r.date, "%Y-%m-%d") {
+            let _ = writeln!(x, "    <published>{}</published>", day.format("%Y-%m-%dT00:00:00+08:00"));
         }
         let _ = writeln!(x, "    <updated>{}</updated>", atom_time(&r.date, &r.fetch_date));
         let _ = writeln!(x, "    <author><name>{}</name></author>", xml_escape(&r.source));
@@ -219,7 +219,7 @@ fn record_body(file: &Path, title: &str) -> Option<String> {
 /// Markdown to HTML for a feed reader: raw HTML in a record is shown as text (a record is data,
 /// not markup to run), unsafe link schemes are dropped, and relative links (local images) are
 /// made relative to the feed's folder.
-fn to_html(markdown: &str, record_file: &Path, opts: &FeedOptions) -> String {
+pub fn to_html(markdown: &str, record_file: &Path, opts: &FeedOptions) -> String {
     let record_dir = record_file.parent().unwrap_or(Path::new(""));
     let fix = |dest: CowStr<'_>| -> CowStr<'static> {
         let d = dest.to_string();

@@ -134,3 +134,100 @@ fn mutated_pages_and_records_never_panic() {
     eprintln!("fuzz smoke: {runs} runs, no panic; {unstable} of 600 mutated records changed on a second pass");
     assert_eq!(unstable, 0, "normalise is not idempotent on some mutated records (WXSEC_FUZZ_DUMP=DIR keeps them)");
 }
+
+/// A character of two, three or four bytes placed at every offset around the windows readers cut.
+fn straddled(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
+    const WINDOWS: [usize; 6] = [90, 512, 2048, 4096, 8000, 8192];
+    const WIDE: [&str; 4] = ["é", "漏", "𝕏", "\u{200b}"];
+    let w = WINDOWS[rng.below(WINDOWS.len())];
+    let at = (w + rng.below(6)).saturating_sub(4);
+    let ch = WIDE[rng.below(WIDE.len())].as_bytes();
+    let mut b = seed.to_vec();
+    if b.len() < at {
+        b.resize(at, b'a');
+    }
+    // Cut where a character would break (a half character left in the bytes), or insert whole.
+    if rng.below(4) == 0 {
+        b.splice(at..at, ch[..ch.len() - 1].iter().copied());
+    } else {
+        b.splice(at..at, ch.iter().copied());
+    }
+    b
+}
+
+/// What `reindex`, `search` and `feed` read of a record file.
+fn index_target(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let opts = wxsec::feed::FeedOptions { root: "a".into(), dest: "a/feeds".into(), entries: 5 };
+    for json in [false, true] {
+        let Some(entry) = wxsec::index::Entry::of_file_text(&text, "x/1_1.md".into(), json) else { continue };
+        let needles: Vec<String> = entry.text.split_whitespace().take(2).map(String::from).collect();
+        let _ = wxsec::index::snippet(&entry.text, &needles, "**", "**");
+        let _ = wxsec::feed::atom_time(&entry.date, &entry.fetch_date);
+        let _ = wxsec::feed::to_html(wxsec::index::strip_title_line(&text, &entry.title), Path::new("a/x/1.md"), &opts);
+    }
+}
+
+fn config_target(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let path = Path::new("/etc/wxsec.toml");
+    if let Ok(settings) = wxsec::crawl::config::CrawlSettings::from_toml(&text, path) {
+        let _ = settings.resolve(path);
+    }
+}
+
+#[test]
+fn every_reader_survives_generated_and_mutated_inputs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = common::corpus_dir();
+    let pages = seeds(&[&root.join("fixtures/pages"), &root.join("tests/hostile/bodies")]);
+    let records = seeds(&[&root.join("fixtures/records"), &corpus.join("md/front"), &corpus.join("md/raw")]);
+    let configs: Vec<Vec<u8>> = vec![
+        b"out = \"a\"\ndelay = 3\njitter = 0.5\n[[source]]\nfeed = \"https://example.com/a.atom\"\n".to_vec(),
+        b"[[source]]\nurls = \"urls.txt\"\nname = \"\xe6\xbc\x8f\"\n[[source]]\nalbum = \"https://mp.weixin.qq.com/mp/appmsgalbum?__biz=MzA=&album_id=1\"\n".to_vec(),
+        b"timeout = 0\nmax_attempts = 0\nimages = \"local\"\nallow_image_hosts = [\"127.0.0.1\"]\nformat = \"json\"\n".to_vec(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let state = wxsec::crawl::state::State::open(&dir.path().join("state.sqlite")).unwrap();
+    for (i, r) in records.iter().take(40).enumerate() {
+        if let Some(e) = wxsec::index::Entry::of_file_text(&String::from_utf8_lossy(r), format!("r/{i}.md"), false) {
+            wxsec::index::upsert(&state, &e).unwrap();
+        }
+    }
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut runs = 0;
+    for i in 0..3000 {
+        let seed = &pages[rng.below(pages.len())];
+        let other = &pages[rng.below(pages.len())];
+        let input = if i % 2 == 0 { straddled(seed, &mut rng) } else { mutate(&mut rng, seed, other) };
+        extract_target(&input);
+        runs += 1;
+    }
+    for i in 0..3000 {
+        let seed = &records[rng.below(records.len())];
+        let other = &records[rng.below(records.len())];
+        let input = if i % 2 == 0 { straddled(seed, &mut rng) } else { mutate(&mut rng, seed, other) };
+        index_target(&input);
+        let _ = wxsec::normalise::normalise_record(&String::from_utf8_lossy(&input), false);
+        runs += 2;
+    }
+    for i in 0..1500 {
+        let seed = &records[rng.below(records.len())];
+        let input = if i % 2 == 0 { straddled(b"", &mut rng) } else { mutate(&mut rng, seed, b"%_\\\"*NEAR(") };
+        let text = String::from_utf8_lossy(&input);
+        let terms: Vec<String> =
+            text.split_whitespace().skip(rng.below(50)).take(1 + rng.below(3)).map(String::from).collect();
+        let id = (i % 5 == 0).then(|| terms.first().cloned().unwrap_or_default());
+        let q = wxsec::index::Query { terms, source: None, since: None, id, limit: 5 };
+        wxsec::index::search(&state, &q, "\x1b[1m", "\x1b[0m").unwrap();
+        runs += 1;
+    }
+    for i in 0..1500 {
+        let seed = &configs[rng.below(configs.len())];
+        let input = if i % 3 == 0 { straddled(seed, &mut rng) } else { mutate(&mut rng, seed, b"[[source]]\n= \"") };
+        config_target(&input);
+        runs += 1;
+    }
+    eprintln!("fuzz smoke: {runs} generated and mutated inputs through every reader, no panic");
+    assert!(runs >= 10_000);
+}

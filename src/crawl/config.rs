@@ -187,8 +187,14 @@ impl CrawlSettings {
     /// Reads a TOML config file. Relative paths in it are taken from the file's folder.
     pub fn from_file(path: &Path) -> Result<CrawlSettings> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+        CrawlSettings::from_toml(&text, path)
+    }
+
+    /// Reads the TOML of a config file at `path` (which names it in errors and anchors relative
+    /// paths).
+    pub fn from_toml(text: &str, path: &Path) -> Result<CrawlSettings> {
         let mut s: CrawlSettings =
-            toml::from_str(&text).map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string() })?;
+            toml::from_str(text).map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string() })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: &mut PathBuf| {
             if p.is_relative() {
