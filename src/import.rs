@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::extract::extract;
 use crate::fetch::{FetchConfig, FetchedPage, Fetcher, Target};
 use crate::index;
+use crate::page::PageKind;
 use crate::record::Record;
 use crate::store::{self, Format};
 
@@ -95,7 +96,17 @@ pub async fn run(
     // Opened at the first record written: an import that writes nothing leaves no state file.
     let mut state: Option<State> = None;
     let mut localiser = Localiser::new(&opts.out, fetcher.clone(), opts.image_delay);
+    // After WeChat's verification page, nothing more is asked of it this run (as in `crawl`).
+    let mut blocked: Option<String> = None;
     for target in targets {
+        if let Some(first) = &blocked
+            && matches!(Target::parse(target), Ok(Target::Url(_)))
+        {
+            let evidence =
+                Some(format!("not asked: WeChat served its verification page for {first} earlier in this run"));
+            report(target, &Err(crate::Error::NotArticle { target: target.clone(), kind: PageKind::Verify, evidence }));
+            continue;
+        }
         let outcome = async {
             let page = load(target, &fetcher, opts.fetch.max_body).await?;
             let mut record = read_page(&page)?;
@@ -117,6 +128,11 @@ pub async fn run(
             Ok(Written { path, failed_images })
         }
         .await;
+        if let Err(crate::Error::NotArticle { kind: PageKind::Verify, .. }) = &outcome
+            && matches!(Target::parse(target), Ok(Target::Url(_)))
+        {
+            blocked = Some(target.clone());
+        }
         report(target, &outcome);
     }
     Ok(())

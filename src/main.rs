@@ -88,6 +88,12 @@ enum Command {
         /// Largest page accepted, in bytes after decompression (real pages are 2–4 MB).
         #[arg(long, default_value_t = wxsec::fetch::DEFAULT_MAX_BODY)]
         max_page_bytes: usize,
+        /// Seconds between requests to mp.weixin.qq.com (redirect hops included), as in `crawl`.
+        #[arg(long, default_value_t = 3.0)]
+        delay: f64,
+        /// Random extra spacing, as a fraction of the delay.
+        #[arg(long, default_value_t = 0.5)]
+        jitter: f64,
         #[command(flatten)]
         extras: ExtrasArgs,
         /// Do not add the records to the search index (OUT/.wxsec/state.sqlite).
@@ -282,7 +288,7 @@ enum OutFormat {
 fn main() -> ProcessExit {
     let cli = Cli::parse();
     match cli.command {
-        Command::Import { out, format, timeout, max_page_bytes, extras, no_index, targets } => {
+        Command::Import { out, format, timeout, max_page_bytes, delay, jitter, extras, no_index, targets } => {
             let index = (!no_index).then(|| out.join(".wxsec/state.sqlite"));
             let fetch = match FetchConfig::from_env() {
                 Ok(f) => FetchConfig {
@@ -290,6 +296,8 @@ fn main() -> ProcessExit {
                     connect_timeout: Duration::from_secs(timeout).min(f.connect_timeout),
                     max_body: max_page_bytes,
                     image_allow: wxsec::fetch::guard::Allowed::new(&extras.allow_image_hosts),
+                    delay: Duration::from_secs_f64(delay.clamp(0.0, 3600.0)),
+                    jitter: jitter.clamp(0.0, 4.0),
                     ..f
                 },
                 Err(msg) => {
@@ -448,6 +456,9 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
             message: "no sources: add [[source]] tables to the config, or give --urls FILE or --feed URL".to_string(),
         });
     }
+    if config.sources.is_empty() {
+        errln!("wxsec: no sources configured: working through the queue of {} only", config.state.display());
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -455,7 +466,7 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
             return ProcessExit::from(ExitCode::Other as u8);
         }
     };
-    let mut crawl = match Crawl::open(config) {
+    let mut crawl = match Crawl::open_as(config, opts.dry_run) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
@@ -472,7 +483,7 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
             }
         }
         Event::Warn(e) => {
-            let line = format!("wxsec: {e}");
+            let line = format!("wxsec: {e}\n  hint: {}", e.hint());
             match &bar {
                 Some(b) => b.suspend(|| errln!("{line}")),
                 None => errln!("{line}"),
@@ -486,7 +497,8 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    if opts.dry_run {
+    // With --json the addresses are in the JSON (`would_fetch`): standard output is one object.
+    if opts.dry_run && !json {
         for url in &summary.would_fetch {
             outln!("{url}");
         }
@@ -522,8 +534,8 @@ fn status_cmd(config: Option<PathBuf>, out: Option<PathBuf>, state: Option<PathB
         None => outln!("not blocked"),
     }
     outln!("search index: {} records", report.indexed);
-    for (name, polled) in &report.sources {
-        outln!("source {name}: last polled {}", polled.as_deref().unwrap_or("never"));
+    for s in &report.sources {
+        outln!("source {}: last polled {}", s.name, s.last_polled.as_deref().unwrap_or("never"));
     }
     ProcessExit::SUCCESS
 }

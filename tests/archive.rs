@@ -489,7 +489,7 @@ async fn normalise_queue_repairs_stubs_and_truncated_records_through_the_crawl()
     assert!(stderr.contains("4 queued for the crawl"), "{stderr}");
     let status = wxsec().args(["status", "--json", "--out"]).arg(&archive).output().unwrap();
     let status: serde_json::Value = serde_json::from_str(stdout(&status).trim()).unwrap();
-    assert_eq!(status["articles"], serde_json::json!([["pending", 4]]));
+    assert_eq!(status["articles"], serde_json::json!({"pending": 4}));
 
     let wechat = MockServer::start().await;
     Mock::given(method("GET")).and(path_regex("^/s$")).respond_with(Articles(served.clone())).mount(&wechat).await;

@@ -227,8 +227,8 @@ fn random_faults_lose_nothing_and_duplicate_nothing() {
             state.next_due(),
             String::from_utf8_lossy(&out.stderr)
         );
-        let wait = state.next_due().unwrap().map_or(0, |t| (t - chrono::Utc::now().timestamp()).clamp(0, 3));
-        std::thread::sleep(Duration::from_millis(if code == 4 { 1100 } else { 100 + 1000 * wait as u64 }));
+        let wait = state.next_due().unwrap().map_or(0, |t| (t - chrono::Utc::now().timestamp_millis()).clamp(0, 3000));
+        std::thread::sleep(Duration::from_millis(if code == 4 { 1100 } else { 100 + wait as u64 }));
     }
     let faults = server.faults.load(Ordering::Relaxed);
     eprintln!(

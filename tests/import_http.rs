@@ -41,7 +41,7 @@ async fn serve_long(server: &MockServer) {
 fn wxsec(server: &MockServer, out: &Path) -> Command {
     let mut cmd = Command::cargo_bin("wxsec").unwrap();
     cmd.env("WXSEC_ORIGIN", server.uri()).env_remove("HTTPS_PROXY").env_remove("HTTP_PROXY").env_remove("ALL_PROXY");
-    cmd.arg("import").arg("--out").arg(out);
+    cmd.args(["import", "--delay", "0"]).arg("--out").arg(out);
     cmd
 }
 
@@ -230,7 +230,7 @@ fn stdin_pages_are_imported() {
     let out = tempfile::tempdir().unwrap();
     let assert = Command::cargo_bin("wxsec")
         .unwrap()
-        .args(["import", "--out"])
+        .args(["import", "--delay", "0", "--out"])
         .arg(out.path())
         .arg("-")
         .write_stdin(fixture("desktop-2018.html"))
@@ -247,7 +247,7 @@ fn a_bad_origin_is_a_usage_error() {
     Command::cargo_bin("wxsec")
         .unwrap()
         .env("WXSEC_ORIGIN", "not a url")
-        .args(["import", "--out"])
+        .args(["import", "--delay", "0", "--out"])
         .arg(out.path())
         .arg("https://mp.weixin.qq.com/s/x")
         .assert()
@@ -268,7 +268,7 @@ async fn proxy_variables_are_honoured() {
         .env("http_proxy", proxy.uri())
         .env_remove("NO_PROXY")
         .env_remove("no_proxy")
-        .args(["import", "--out"])
+        .args(["import", "--delay", "0", "--out"])
         .arg(out.path())
         .arg(LONG)
         .assert()

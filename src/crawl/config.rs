@@ -186,7 +186,10 @@ pub struct CrawlConfig {
 impl CrawlSettings {
     /// Reads a TOML config file. Relative paths in it are taken from the file's folder.
     pub fn from_file(path: &Path) -> Result<CrawlSettings> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: format!("cannot read the configuration: {e}"),
+        })?;
         CrawlSettings::from_toml(&text, path)
     }
 

@@ -17,12 +17,12 @@ use crate::article::WECHAT_HOST;
 use crate::assets::{Images, Localiser};
 use crate::error::{Error, ExitCode, Result};
 use crate::extract::extract;
-use crate::fetch::{FeedResponse, FetchConfig, Fetcher};
+use crate::fetch::{FeedResponse, FetchConfig, Fetched, Fetcher};
 use crate::page::PageKind;
 use crate::record::Record;
 use crate::store;
 use config::{CrawlConfig, Source};
-use polite::{HostLimiter, Lock, backoff, lock_path};
+use polite::{Lock, backoff, lock_path};
 use state::{State, Status};
 
 /// Options of one run beyond the configuration.
@@ -90,6 +90,9 @@ impl std::fmt::Display for CrawlSummary {
         if self.gave_up + self.gone > 0 {
             write!(f, " ({} given up, {} deleted or removed)", self.gave_up, self.gone)?;
         }
+        if self.source_errors > 0 {
+            write!(f, ", {} source{} failed", self.source_errors, if self.source_errors == 1 { "" } else { "s" })?;
+        }
         if self.images_failed > 0 {
             write!(f, ", {} images kept remote", self.images_failed)?;
         }
@@ -119,33 +122,63 @@ fn unix_now() -> i64 {
     Utc::now().timestamp()
 }
 
+/// The time in milliseconds: the unit of every wait the state keeps (retries, cool-down), so
+/// that a `Retry-After` or a cool-down is kept to the millisecond, never rounded down.
+fn unix_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// A wait as milliseconds, rounded up.
+fn ms(d: Duration) -> i64 {
+    d.as_micros().div_ceil(1000).min(i64::MAX as u128) as i64
+}
+
 /// A run of the crawl. Holds the lock for its whole life.
 pub struct Crawl {
     config: CrawlConfig,
     state: State,
     fetcher: Fetcher,
-    limiter: HostLimiter,
     localiser: Localiser,
-    _lock: Lock,
+    _lock: Option<Lock>,
 }
 
 impl Crawl {
     /// Takes the lock, opens the state, builds the client.
     pub fn open(config: CrawlConfig) -> Result<Crawl> {
-        let lock = Lock::acquire(&lock_path(&config.state))?;
-        let state = State::open(&config.state)?;
+        Crawl::open_as(config, false)
+    }
+
+    /// Like [`Crawl::open`]; a dry run takes no lock and reads the state without writing a byte
+    /// (see [`State::open_snapshot`]).
+    pub fn open_as(config: CrawlConfig, dry_run: bool) -> Result<Crawl> {
+        let lock = if dry_run { None } else { Some(Lock::acquire(&lock_path(&config.state))?) };
+        let state = if dry_run { State::open_snapshot(&config.state)? } else { State::open(&config.state)? };
         let fetch =
             FetchConfig::from_env().map_err(|message| Error::Config { path: "WXSEC_ORIGIN".into(), message })?;
         let fetcher = Fetcher::new(FetchConfig {
             timeout: config.timeout,
             connect_timeout: config.timeout.min(fetch.connect_timeout),
             image_allow: config.image_allow.clone(),
+            delay: config.delay,
+            jitter: config.jitter,
             ..fetch
         })?;
-        // The default spacing is WeChat's; feed hosts get theirs when they are first polled.
-        let limiter = HostLimiter::new(config.delay, config.jitter);
+        // WeChat asked for less in an earlier run (429, 503): its pause and wider spacing hold
+        // until the cool-down after that answer has passed.
+        let now = unix_ms();
+        let setting = |name: &str| -> Result<Option<i64>> { Ok(state.setting(name)?.and_then(|v| v.parse().ok())) };
+        if let Some(until) = setting("wechat_pause_until_ms")?.filter(|t| *t > now) {
+            let left = Duration::from_millis((until - now) as u64);
+            fetcher.limiter().with(|l| l.pause_until(WECHAT_HOST, std::time::Instant::now() + left));
+        }
+        if let (Some(interval), Some(until)) = (setting("wechat_interval_ms")?, setting("wechat_slow_until_ms")?)
+            && until > now
+        {
+            let wider = Duration::from_millis(interval.max(0) as u64).max(config.delay);
+            fetcher.limiter().with(|l| l.set_interval(WECHAT_HOST, wider));
+        }
         let localiser = Localiser::new(&config.out, fetcher.clone(), config.image_delay);
-        Ok(Crawl { config, state, fetcher, limiter, localiser, _lock: lock })
+        Ok(Crawl { config, state, fetcher, localiser, _lock: lock })
     }
 
     /// The state, for `status` and tests.
@@ -161,16 +194,17 @@ impl Crawl {
     pub async fn run(&mut self, opts: &RunOptions, mut event: impl FnMut(Event)) -> Result<CrawlSummary> {
         let mut summary = CrawlSummary::default();
         // Scraps of a write a killed run left behind; the lock says no other run is writing.
-        let tmp = self.tmp_dir();
-        let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir_all(&tmp).map_err(|source| Error::Write { path: tmp.clone(), source })?;
+        if !opts.dry_run {
+            let tmp = self.tmp_dir();
+            let _ = std::fs::remove_dir_all(&tmp);
+            std::fs::create_dir_all(&tmp).map_err(|source| Error::Write { path: tmp.clone(), source })?;
+        }
 
         let now = unix_now();
-        let blocked_until =
-            self.state.setting("blocked_until")?.and_then(|v| v.parse::<i64>().ok()).filter(|t| *t > now);
+        let blocked_until = blocked_until(&self.state)?;
         let mut wechat_blocked = blocked_until.is_some();
         if let Some(t) = blocked_until {
-            summary.blocked_until = Some(rfc3339(t));
+            summary.blocked_until = Some(rfc3339_ms(t));
         }
 
         let sources = self.config.sources.clone();
@@ -178,7 +212,9 @@ impl Crawl {
             let found = match self.poll(source, opts, wechat_blocked).await {
                 Ok(found) => found,
                 Err(Error::NotArticle { kind: PageKind::Verify, .. }) => {
-                    self.trip_breaker(&mut summary)?;
+                    if !opts.dry_run {
+                        self.trip_breaker(&mut summary)?;
+                    }
                     wechat_blocked = true;
                     continue;
                 }
@@ -213,7 +249,7 @@ impl Crawl {
             self.state.polled(source.name(), None, None, now)?;
         }
         if opts.dry_run {
-            for row in self.state.due(now, usize::MAX >> 1)? {
+            for row in self.state.due(unix_ms(), usize::MAX >> 1)? {
                 if !summary.would_fetch.contains(&row.url) {
                     summary.would_fetch.push(row.url);
                 }
@@ -227,17 +263,17 @@ impl Crawl {
         // takes its article off the list.
         let mut failing: std::collections::HashSet<String> = std::collections::HashSet::new();
         let limit = opts.limit.unwrap_or(usize::MAX);
-        let queued = self.state.due_count(now)?.min(limit);
+        let queued = self.state.due_count(unix_ms())?.min(limit);
         event(Event::Queue(queued));
         let deadline = std::time::Instant::now() + self.config.max_wait;
         'queue: loop {
-            let now = unix_now();
+            let now = unix_ms();
             let due = self.state.due(now, 64)?;
             if due.is_empty() {
                 // Retries that fall due soon are waited for; later ones are the next run's.
                 match self.state.next_due()? {
                     Some(t) if !wechat_blocked && fetched < limit => {
-                        let wait = Duration::from_secs((t - now).max(0) as u64);
+                        let wait = Duration::from_millis((t - now).max(0) as u64);
                         if std::time::Instant::now() + wait > deadline {
                             break;
                         }
@@ -254,6 +290,11 @@ impl Crawl {
                 }
                 if fetched >= limit {
                     break 'queue;
+                }
+                // Written meanwhile under another address of the same article (a short link
+                // that led to it).
+                if !self.state.is_due(&row.key, unix_ms())? {
+                    continue;
                 }
                 fetched += 1;
                 match self.fetch_one(&row, &mut summary, &mut followed, &mut event).await {
@@ -281,6 +322,7 @@ impl Crawl {
                 break;
             }
         }
+        self.remember_slowdown()?;
         summary.failed = failing.len();
         let feeds_dir = self.config.out.join("feeds");
         if self.config.write_feeds && (summary.new + summary.updated > 0 || !feeds_dir.join("all.atom").exists()) {
@@ -295,9 +337,25 @@ impl Crawl {
     }
 
     fn trip_breaker(&self, summary: &mut CrawlSummary) -> Result<()> {
-        let until = unix_now() + self.config.cooldown.as_secs() as i64;
-        self.state.set_setting("blocked_until", &until.to_string())?;
-        summary.blocked_until = Some(rfc3339(until));
+        let until = unix_ms() + ms(self.config.cooldown);
+        self.state.set_setting("blocked_until_ms", &until.to_string())?;
+        summary.blocked_until = Some(rfc3339_ms(until));
+        Ok(())
+    }
+
+    /// Keeps WeChat's request for less (a pause, a wider spacing) in the state for later runs.
+    fn remember_slowdown(&self) -> Result<()> {
+        let now = unix_ms();
+        let (paused, interval) =
+            self.fetcher.limiter().with(|l| (l.paused_until(WECHAT_HOST), l.interval(WECHAT_HOST)));
+        if let Some(until) = paused {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            self.state.set_setting("wechat_pause_until_ms", &(now + ms(left)).to_string())?;
+        }
+        if interval > self.config.delay {
+            self.state.set_setting("wechat_interval_ms", &ms(interval).to_string())?;
+            self.state.set_setting("wechat_slow_until_ms", &(now + ms(self.config.cooldown)).to_string())?;
+        }
         Ok(())
     }
 
@@ -307,8 +365,9 @@ impl Crawl {
             Source::Urls { path, .. } => Ok(sources::read_urls(path)?),
             Source::Feed { name, url } => {
                 let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
-                self.limiter.set_interval(&host, self.config.feed_delay);
-                self.limiter.acquire(&host).await;
+                if host != WECHAT_HOST {
+                    self.fetcher.limiter().with(|l| l.set_interval(&host, self.config.feed_delay));
+                }
                 let (etag, modified) = self.state.source_validators(name)?;
                 match self.fetcher.fetch_feed(url, etag.as_deref(), modified.as_deref()).await? {
                     FeedResponse::NotModified => Ok(Vec::new()),
@@ -329,7 +388,6 @@ impl Crawl {
                     crate::article::article_address(url).ok_or_else(|| Error::BadTarget { target: url.clone() })?;
                 let biz =
                     address.query_pairs().find(|(k, _)| k == "__biz").map(|(_, v)| v.into_owned()).unwrap_or_default();
-                self.limiter.acquire(WECHAT_HOST).await;
                 let page = self.fetcher.fetch(url, &address).await?;
                 let (kind, evidence) = crate::page::classify(&page.html);
                 if kind == PageKind::Verify {
@@ -355,10 +413,36 @@ impl Crawl {
             summary.gave_up += 1;
             return Ok("gave-up");
         };
-        self.limiter.acquire(WECHAT_HOST).await;
-        let fetched = self.fetcher.fetch(&row.url, &target).await;
+        // A short link that leads to an article already on disk is not followed to it.
+        let state = &self.state;
+        let repair = row.replace_path.is_some();
+        let known = |u: &url::Url| {
+            !repair && State::key_for(u.as_str()).is_some_and(|(k, _)| state.is_done(&k).unwrap_or(false))
+        };
+        let fetched = match self.fetcher.fetch_until(&row.url, &target, &known).await {
+            Ok(Fetched::Known(at)) => {
+                let canonical = State::key_for(at.as_str()).map(|(k, _)| k).unwrap_or_default();
+                self.state.alias(&row.key, &canonical)?;
+                summary.skipped += 1;
+                return Ok("already archived");
+            }
+            Ok(Fetched::Page(page)) => Ok(page),
+            Err(e) => Err(e),
+        };
         let result =
             fetched.and_then(|page| crate::error::guarded(&row.url, || extract(&page)).map(|a| (a, page.fetched_at)));
+        // A short link answering with the page itself: the page names the article.
+        if let Ok((article, _)) = &result
+            && let Some(id) = &article.id
+            && !repair
+        {
+            let canonical = state::id_key(id);
+            if canonical != row.key && self.state.is_done(&canonical)? {
+                self.state.alias(&row.key, &canonical)?;
+                summary.skipped += 1;
+                return Ok("already archived");
+            }
+        }
         let (article, fetched_at) = match result {
             Ok(x) => x,
             Err(Error::NotArticle { kind: PageKind::Verify, target, evidence }) => {
@@ -375,6 +459,9 @@ impl Crawl {
                 return Ok("removed");
             }
             Err(e) => {
+                if matches!(e, Error::Status { status: 429 | 503, .. }) {
+                    self.remember_slowdown()?;
+                }
                 let attempts = row.attempts + 1;
                 let retry = e.is_retryable()
                     || matches!(&e, Error::NotArticle { kind: PageKind::Unavailable | PageKind::Error, .. });
@@ -387,7 +474,7 @@ impl Crawl {
                         _ => Duration::ZERO,
                     };
                     let wait = after.max(backoff(self.config.retry_base, row.attempts));
-                    self.state.retry_later(&row.key, &e.to_string(), now + wait.as_secs().max(1) as i64)?;
+                    self.state.retry_later(&row.key, &e.to_string(), unix_ms() + ms(wait))?;
                 }
                 return Err(e);
             }
@@ -462,17 +549,38 @@ fn rfc3339(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0).map(|d| d.to_rfc3339()).unwrap_or_default()
 }
 
+fn rfc3339_ms(unix_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(unix_ms)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+/// Until when (Unix milliseconds) WeChat is left alone, if it still is.
+fn blocked_until(state: &State) -> Result<Option<i64>> {
+    let now = unix_ms();
+    Ok(state.setting("blocked_until_ms")?.and_then(|v| v.parse::<i64>().ok()).filter(|t| *t > now))
+}
+
 /// What `wxsec status` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusReport {
-    /// Articles by status.
-    pub articles: Vec<(String, i64)>,
+    /// Articles by status (`{"done": 22, "pending": 3}`).
+    pub articles: std::collections::BTreeMap<String, i64>,
     /// Until when WeChat is left alone, if it is.
     pub blocked_until: Option<String>,
-    /// Each source with its last poll (RFC 3339).
-    pub sources: Vec<(String, Option<String>)>,
+    /// Each source with its last poll.
+    pub sources: Vec<SourceStatus>,
     /// Records in the search index.
     pub indexed: i64,
+}
+
+/// One source in `wxsec status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceStatus {
+    /// The source's name.
+    pub name: String,
+    /// Its last poll (RFC 3339), if it was ever polled.
+    pub last_polled: Option<String>,
 }
 
 /// Reads the state without taking the lock (SQLite's own locking keeps reads consistent).
@@ -484,10 +592,9 @@ pub fn status(state_path: &Path) -> Result<StatusReport> {
         });
     }
     let state = State::open(state_path)?;
-    let now = unix_now();
-    let blocked_until =
-        state.setting("blocked_until")?.and_then(|v| v.parse::<i64>().ok()).filter(|t| *t > now).map(rfc3339);
-    let sources = state.sources()?.into_iter().map(|(n, t)| (n, t.map(rfc3339))).collect();
+    let blocked_until = blocked_until(&state)?.map(rfc3339_ms);
+    let sources =
+        state.sources()?.into_iter().map(|(name, t)| SourceStatus { name, last_polled: t.map(rfc3339) }).collect();
     let indexed = crate::index::count(&state)?;
-    Ok(StatusReport { articles: state.counts()?, blocked_until, sources, indexed })
+    Ok(StatusReport { articles: state.counts()?.into_iter().collect(), blocked_until, sources, indexed })
 }

@@ -1,69 +1,14 @@
 //! Politeness: a minimum spacing between requests to each host (with jitter), exponential
 //! back-off, and the lock that keeps two runs apart.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 
-/// Spaces requests per host: at least `interval` (plus up to `jitter` of it, at random)
-/// between the start of one request and the next.
-#[derive(Debug)]
-pub struct HostLimiter {
-    last: HashMap<String, Instant>,
-    intervals: HashMap<String, Duration>,
-    default_interval: Duration,
-    jitter: f64,
-    seed: u64,
-}
-
-impl HostLimiter {
-    /// A limiter with a default spacing; `jitter` is a fraction (0.5 adds up to half again).
-    pub fn new(default_interval: Duration, jitter: f64) -> HostLimiter {
-        let seed =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1;
-        HostLimiter {
-            last: HashMap::new(),
-            intervals: HashMap::new(),
-            default_interval,
-            jitter: jitter.clamp(0.0, 4.0),
-            seed,
-        }
-    }
-
-    /// Sets the spacing of one host.
-    pub fn set_interval(&mut self, host: &str, interval: Duration) {
-        self.intervals.insert(host.to_string(), interval);
-    }
-
-    /// How long to wait before the next request to `host` may start.
-    pub fn wait_for(&mut self, host: &str, now: Instant) -> Duration {
-        let Some(&last) = self.last.get(host) else { return Duration::ZERO };
-        let base = *self.intervals.get(host).unwrap_or(&self.default_interval);
-        let spacing = base.mul_f64(1.0 + self.jitter * self.random());
-        (last + spacing).saturating_duration_since(now)
-    }
-
-    /// Waits (asynchronously) until a request to `host` may start, and marks it started.
-    pub async fn acquire(&mut self, host: &str) {
-        let wait = self.wait_for(host, Instant::now());
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
-        self.last.insert(host.to_string(), Instant::now());
-    }
-
-    /// A number in [0, 1) from a xorshift generator: jitter needs spread, not secrecy.
-    fn random(&mut self) -> f64 {
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 7;
-        self.seed ^= self.seed << 17;
-        (self.seed >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+pub use crate::fetch::limiter::HostLimiter;
 
 /// The wait before attempt `attempts + 1` after a transient failure: `base · 2^attempts`, at
 /// most a day.
@@ -115,19 +60,6 @@ pub fn lock_path(state: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spacing_and_jitter() {
-        let mut l = HostLimiter::new(Duration::from_secs(3), 0.5);
-        let t0 = Instant::now();
-        assert_eq!(l.wait_for("a", t0), Duration::ZERO);
-        l.last.insert("a".into(), t0);
-        for _ in 0..100 {
-            let w = l.wait_for("a", t0);
-            assert!(w >= Duration::from_secs(3) && w <= Duration::from_millis(4500), "{w:?}");
-        }
-        assert_eq!(l.wait_for("b", t0), Duration::ZERO);
-    }
 
     #[test]
     fn backoff_doubles_and_caps() {

@@ -108,6 +108,11 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX record_entities_value ON record_entities (value);
      CREATE VIRTUAL TABLE records_fts USING fts5(title, source, body, tokenize = 'trigram');
      ALTER TABLE articles ADD COLUMN replace_path TEXT;",
+    // 4: waits kept in milliseconds (a Retry-After or a cool-down is never rounded down).
+    "UPDATE articles SET next_attempt = next_attempt * 1000 WHERE next_attempt > 0;
+     INSERT OR REPLACE INTO settings (name, value)
+        SELECT 'blocked_until_ms', CAST(value AS INTEGER) * 1000 FROM settings WHERE name = 'blocked_until';
+     DELETE FROM settings WHERE name = 'blocked_until';",
 ];
 
 /// The state file of a crawl.
@@ -157,6 +162,38 @@ impl State {
         state.conn.pragma_update(None, "foreign_keys", "ON").map_err(check)?;
         state.conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(check)?;
         state.migrate(version as usize)?;
+        Ok(state)
+    }
+
+    /// The state as it is, for a dry run: the file opened read-only and immutable (nothing is
+    /// created beside it, not even SQLite's journal files), or an empty state in memory when there
+    /// is no file yet.
+    pub fn open_snapshot(path: &Path) -> Result<State> {
+        if !path.exists() {
+            let conn = Connection::open_in_memory().map_err(|e| state_err(path, &e))?;
+            let state = State { conn, path: path.to_path_buf() };
+            state.migrate(0)?;
+            return Ok(state);
+        }
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut uri = url::Url::from_file_path(&absolute)
+            .map_err(|()| Error::State { path: path.to_path_buf(), message: "not a file path".to_string() })?;
+        uri.set_query(Some("immutable=1"));
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(uri.as_str(), flags).map_err(|e| state_err(path, &e))?;
+        let state = State { conn, path: path.to_path_buf() };
+        let check = |e: rusqlite::Error| state_err(path, &e);
+        let app_id: i64 = state.conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(check)?;
+        let version: i64 = state.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(check)?;
+        if app_id != APPLICATION_ID || version as usize != MIGRATIONS.len() {
+            return Err(Error::State {
+                path: path.to_path_buf(),
+                message: format!(
+                    "a dry run reads the state as it is, and this one is not of this wxsec's schema ({version}, not {}): run `wxsec crawl` once to upgrade it",
+                    MIGRATIONS.len()
+                ),
+            });
+        }
         Ok(state)
     }
 
@@ -274,6 +311,44 @@ impl State {
             )
             .map_err(|e| self.err(&e))?;
         Ok(n > 0)
+    }
+
+    /// Whether an article's record is on disk (`done`), by its key or an alias of it.
+    pub fn is_done(&self, key: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM articles WHERE status = 'done'
+                 AND key IN (?1, (SELECT key FROM aliases WHERE alias = ?1))",
+                [key],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.err(&e))
+    }
+
+    /// Whether an article is still waiting to be fetched at `now` (ms).
+    pub fn is_due(&self, key: &str, now: i64) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM articles WHERE key = ?1 AND status IN ('pending', 'failed') AND next_attempt <= ?2",
+                params![key, now],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.err(&e))
+    }
+
+    /// Makes `key` (a short link's row) an alias of `canonical`, an article already archived:
+    /// the row goes, and the address is never fetched again.
+    pub fn alias(&self, key: &str, canonical: &str) -> Result<()> {
+        if key == canonical || canonical.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(&e))?;
+        tx.execute("INSERT OR REPLACE INTO aliases (alias, key) VALUES (?1, ?2)", params![key, canonical])
+            .map_err(|e| self.err(&e))?;
+        tx.execute("DELETE FROM articles WHERE key = ?1", [key]).map_err(|e| self.err(&e))?;
+        tx.commit().map_err(|e| self.err(&e))
     }
 
     /// Articles due now: pending, or failed with their wait over; oldest first.

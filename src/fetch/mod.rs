@@ -14,6 +14,7 @@ use crate::article::article_address;
 use crate::error::{Error, Result};
 
 pub mod guard;
+pub mod limiter;
 
 pub use crate::article::WECHAT_HOST;
 
@@ -189,6 +190,11 @@ pub struct FetchConfig {
     pub max_body: usize,
     /// Hosts an image download may reach although they are not public (`--allow-image-host`).
     pub image_allow: guard::Allowed,
+    /// Spacing between the starts of two requests to `mp.weixin.qq.com` (every redirect hop
+    /// counts), and to a host with no spacing of its own.
+    pub delay: Duration,
+    /// Random extra spacing, as a fraction of the delay.
+    pub jitter: f64,
 }
 
 /// The default cap: real pages are 2–4 MB.
@@ -213,6 +219,8 @@ impl FetchConfig {
             connect_timeout: Duration::from_secs(15),
             max_body: DEFAULT_MAX_BODY,
             image_allow: guard::Allowed::default(),
+            delay: Duration::from_secs(3),
+            jitter: 0.5,
         })
     }
 }
@@ -229,6 +237,16 @@ pub struct Fetcher {
     // go through a client that sends none.
     image_client: reqwest::Client,
     config: FetchConfig,
+    limiter: limiter::Shared,
+}
+
+/// What [`Fetcher::fetch_until`] brought.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The page.
+    Page(FetchedPage),
+    /// A redirect led to an address the caller already has; it was not requested.
+    Known(Url),
 }
 
 /// The largest image accepted.
@@ -261,7 +279,8 @@ impl Fetcher {
             .connect_timeout(config.connect_timeout)
             .build()
             .map_err(|e| Error::Network { url: String::new(), message: chain(&e), timeout: false })?;
-        Ok(Fetcher { client, image_client, config })
+        let limiter = limiter::Shared::new(limiter::HostLimiter::new(config.delay, config.jitter));
+        Ok(Fetcher { client, image_client, config, limiter })
     }
 
     /// The address actually requested for a real WeChat address (the mirror, when one is set).
@@ -290,14 +309,43 @@ impl Fetcher {
         }
     }
 
+    /// The spacing of requests per host, shared by every clone of this fetcher.
+    pub fn limiter(&self) -> &limiter::Shared {
+        &self.limiter
+    }
+
+    /// A host answered `429` or `503`: no request to it for the time it asked, and a wider
+    /// spacing for the rest of the run.
+    fn slow_down(&self, host: &str, retry_after: Option<u64>) {
+        self.limiter.with(|l| {
+            if let Some(secs) = retry_after {
+                l.pause_until(host, std::time::Instant::now() + Duration::from_secs(secs.min(86_400)));
+            }
+            l.widen(host);
+        });
+    }
+
     /// Downloads one article page, following redirects within WeChat.
     pub async fn fetch(&self, target: &str, url: &Url) -> Result<FetchedPage> {
+        match self.fetch_until(target, url, &|_| false).await? {
+            Fetched::Page(page) => Ok(page),
+            Fetched::Known(at) => Err(Error::Redirect { url: url.to_string(), message: format!("stopped at {at}") }),
+        }
+    }
+
+    /// Like [`Fetcher::fetch`], but a redirect to an address for which `known` is true is not
+    /// followed: the caller has that article already (a short link leading to a long address).
+    pub async fn fetch_until(&self, target: &str, url: &Url, known: &dyn Fn(&Url) -> bool) -> Result<Fetched> {
         let mut real = url.clone();
         for _ in 0..10 {
             let wire = self.wire(&real);
             let shown = real.to_string();
+            self.limiter.acquire(WECHAT_HOST).await;
             let resp = self.client.get(wire.clone()).send().await.map_err(|e| network(&shown, &e))?;
             let status = resp.status();
+            if matches!(status.as_u16(), 429 | 503) {
+                self.slow_down(WECHAT_HOST, retry_after(&resp));
+            }
             if status.is_redirection() {
                 let location = resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
                     Error::Redirect { url: shown.clone(), message: format!("HTTP {status} without a Location") }
@@ -313,6 +361,9 @@ impl Fetcher {
                         message: format!("redirected to {next}, which is not {WECHAT_HOST}; refused"),
                     });
                 }
+                if known(&next) {
+                    return Ok(Fetched::Known(next));
+                }
                 real = next;
                 continue;
             }
@@ -324,12 +375,12 @@ impl Fetcher {
             });
             let bytes = Fetcher::body(&shown, resp, self.config.max_body).await?;
             let html = decode_html(&bytes, charset.as_deref());
-            return Ok(FetchedPage {
+            return Ok(Fetched::Page(FetchedPage {
                 target: target.to_string(),
                 url: Some(real.to_string()),
                 html,
                 fetched_at: Utc::now(),
-            });
+            }));
         }
         Err(Error::Redirect { url: url.to_string(), message: "more than 10 redirects".to_string() })
     }
@@ -386,6 +437,7 @@ impl Fetcher {
                 req = req.header(header::IF_MODIFIED_SINCE, m);
             }
             let shown = current.to_string();
+            self.limiter.acquire(current.host_str().unwrap_or_default()).await;
             let resp = req.send().await.map_err(|e| network(&shown, &e))?;
             let status = resp.status();
             if status == reqwest::StatusCode::NOT_MODIFIED {
