@@ -90,6 +90,14 @@ impl HostLimiter {
         start
     }
 
+    /// A request to `host` got its answer: the spacing counts from now, so that the host sees
+    /// at least the spacing between one request and the next, however long the connection took.
+    pub fn finished(&mut self, host: &str) {
+        let now = Instant::now();
+        let last = self.last.entry(host.to_string()).or_insert(now);
+        *last = (*last).max(now);
+    }
+
     /// Waits (asynchronously) until a request to `host` may start, and marks it started.
     pub async fn acquire(&mut self, host: &str) {
         let start = self.reserve(host);

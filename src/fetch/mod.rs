@@ -341,7 +341,9 @@ impl Fetcher {
             let wire = self.wire(&real);
             let shown = real.to_string();
             self.limiter.acquire(WECHAT_HOST).await;
-            let resp = self.client.get(wire.clone()).send().await.map_err(|e| network(&shown, &e))?;
+            let sent = self.client.get(wire.clone()).send().await;
+            self.limiter.with(|l| l.finished(WECHAT_HOST));
+            let resp = sent.map_err(|e| network(&shown, &e))?;
             let status = resp.status();
             if matches!(status.as_u16(), 429 | 503) {
                 self.slow_down(WECHAT_HOST, retry_after(&resp));
@@ -437,8 +439,11 @@ impl Fetcher {
                 req = req.header(header::IF_MODIFIED_SINCE, m);
             }
             let shown = current.to_string();
-            self.limiter.acquire(current.host_str().unwrap_or_default()).await;
-            let resp = req.send().await.map_err(|e| network(&shown, &e))?;
+            let host = current.host_str().unwrap_or_default().to_string();
+            self.limiter.acquire(&host).await;
+            let sent = req.send().await;
+            self.limiter.with(|l| l.finished(&host));
+            let resp = sent.map_err(|e| network(&shown, &e))?;
             let status = resp.status();
             if status == reqwest::StatusCode::NOT_MODIFIED {
                 return Ok(FeedResponse::NotModified);
