@@ -41,9 +41,9 @@ pub struct Written {
     pub failed_images: Vec<Failed>,
 }
 
-/// Brings in the page of one target.
-pub async fn load(target: &str, fetcher: &Fetcher, max_body: usize) -> Result<FetchedPage> {
-    match Target::parse(target)? {
+/// Brings in the page of one target (`target` as given, `parsed` as [`Target::parse`] read it).
+pub async fn load(target: &str, parsed: Target, fetcher: &Fetcher, max_body: usize) -> Result<FetchedPage> {
+    match parsed {
         Target::Url(url) => fetcher.fetch(target, &url).await,
         Target::File(path) => FetchedPage::from_file(&path, max_body),
         Target::Stdin => FetchedPage::from_stdin(max_body),
@@ -99,8 +99,10 @@ pub async fn run(
     // After WeChat's verification page, nothing more is asked of it this run (as in `crawl`).
     let mut blocked: Option<String> = None;
     for target in targets {
+        let parsed = Target::parse(target);
+        let is_url = matches!(parsed, Ok(Target::Url(_)));
         if let Some(first) = &blocked
-            && matches!(Target::parse(target), Ok(Target::Url(_)))
+            && is_url
         {
             let evidence =
                 Some(format!("not asked: WeChat served its verification page for {first} earlier in this run"));
@@ -108,7 +110,7 @@ pub async fn run(
             continue;
         }
         let outcome = async {
-            let page = load(target, &fetcher, opts.fetch.max_body).await?;
+            let page = load(target, parsed?, &fetcher, opts.fetch.max_body).await?;
             let mut record = read_page(&page)?;
             let relative = store::relative_path(&record, opts.format);
             let failed_images = match opts.images {
@@ -129,7 +131,7 @@ pub async fn run(
         }
         .await;
         if let Err(crate::Error::NotArticle { kind: PageKind::Verify, .. }) = &outcome
-            && matches!(Target::parse(target), Ok(Target::Url(_)))
+            && is_url
         {
             blocked = Some(target.clone());
         }

@@ -336,6 +336,13 @@ impl Crawl {
         Ok(summary)
     }
 
+    /// `row` turned out to be another address of `canonical`, whose record is on disk.
+    fn already_archived(&self, row: &state::Row, canonical: &str, summary: &mut CrawlSummary) -> Result<&'static str> {
+        self.state.alias(&row.key, canonical)?;
+        summary.skipped += 1;
+        Ok("already archived")
+    }
+
     fn trip_breaker(&self, summary: &mut CrawlSummary) -> Result<()> {
         let until = unix_ms() + ms(self.config.cooldown);
         self.state.set_setting("blocked_until_ms", &until.to_string())?;
@@ -422,9 +429,7 @@ impl Crawl {
         let fetched = match self.fetcher.fetch_until(&row.url, &target, &known).await {
             Ok(Fetched::Known(at)) => {
                 let canonical = State::key_for(at.as_str()).map(|(k, _)| k).unwrap_or_default();
-                self.state.alias(&row.key, &canonical)?;
-                summary.skipped += 1;
-                return Ok("already archived");
+                return self.already_archived(row, &canonical, summary);
             }
             Ok(Fetched::Page(page)) => Ok(page),
             Err(e) => Err(e),
@@ -438,9 +443,7 @@ impl Crawl {
         {
             let canonical = state::id_key(id);
             if canonical != row.key && self.state.is_done(&canonical)? {
-                self.state.alias(&row.key, &canonical)?;
-                summary.skipped += 1;
-                return Ok("already archived");
+                return self.already_archived(row, &canonical, summary);
             }
         }
         let (article, fetched_at) = match result {

@@ -136,8 +136,7 @@ impl State {
         let state = State { conn, path: path.to_path_buf() };
         let check = |e: rusqlite::Error| state_err(path, &e);
         // Reading the header is where a corrupt or foreign file shows itself.
-        let app_id: i64 = state.conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(check)?;
-        let version: i64 = state.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(check)?;
+        let (app_id, version) = identity(&state.conn).map_err(check)?;
         if !fresh && app_id != APPLICATION_ID {
             let tables: i64 =
                 state.conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(check)?;
@@ -183,8 +182,7 @@ impl State {
         let conn = Connection::open_with_flags(uri.as_str(), flags).map_err(|e| state_err(path, &e))?;
         let state = State { conn, path: path.to_path_buf() };
         let check = |e: rusqlite::Error| state_err(path, &e);
-        let app_id: i64 = state.conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(check)?;
-        let version: i64 = state.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(check)?;
+        let (app_id, version) = identity(&state.conn).map_err(check)?;
         if app_id != APPLICATION_ID || version as usize != MIGRATIONS.len() {
             return Err(Error::State {
                 path: path.to_path_buf(),
@@ -339,15 +337,13 @@ impl State {
     }
 
     /// Makes `key` (a short link's row) an alias of `canonical`, an article already archived:
-    /// the row goes, and the address is never fetched again.
+    /// the row goes (see [`merge_into`]), and the address is never fetched again.
     pub fn alias(&self, key: &str, canonical: &str) -> Result<()> {
         if key == canonical || canonical.is_empty() {
             return Ok(());
         }
         let tx = self.conn.unchecked_transaction().map_err(|e| self.err(&e))?;
-        tx.execute("INSERT OR REPLACE INTO aliases (alias, key) VALUES (?1, ?2)", params![key, canonical])
-            .map_err(|e| self.err(&e))?;
-        tx.execute("DELETE FROM articles WHERE key = ?1", [key]).map_err(|e| self.err(&e))?;
+        merge_into(&tx, key, canonical).map_err(|e| self.err(&e))?;
         tx.commit().map_err(|e| self.err(&e))
     }
 
@@ -405,18 +401,7 @@ impl State {
         if let Some(id) = id {
             let canonical = id_key(id);
             if canonical != key {
-                tx.execute("INSERT OR REPLACE INTO aliases (alias, key) VALUES (?1, ?2)", params![key, canonical])
-                    .map_err(|e| self.err(&e))?;
-                let exists: bool = tx
-                    .query_row("SELECT count(*) FROM articles WHERE key = ?1", [&canonical], |r| r.get::<_, i64>(0))
-                    .map_err(|e| self.err(&e))?
-                    > 0;
-                if exists {
-                    tx.execute("DELETE FROM articles WHERE key = ?1", [&key]).map_err(|e| self.err(&e))?;
-                } else {
-                    tx.execute("UPDATE articles SET key = ?1 WHERE key = ?2", params![canonical, key])
-                        .map_err(|e| self.err(&e))?;
-                }
+                merge_into(&tx, &key, &canonical).map_err(|e| self.err(&e))?;
                 key = canonical;
             }
         }
@@ -541,6 +526,26 @@ impl State {
             }
         }
     }
+}
+
+/// The file's application id and schema version, where a corrupt or foreign file shows itself.
+fn identity(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    let app_id = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let version = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    Ok((app_id, version))
+}
+
+/// Makes `key` an alias of `canonical`: its row goes when `canonical` has one already, and
+/// otherwise becomes `canonical`'s row.
+fn merge_into(tx: &Connection, key: &str, canonical: &str) -> rusqlite::Result<()> {
+    tx.execute("INSERT OR REPLACE INTO aliases (alias, key) VALUES (?1, ?2)", params![key, canonical])?;
+    let exists: i64 = tx.query_row("SELECT count(*) FROM articles WHERE key = ?1", [canonical], |r| r.get(0))?;
+    if exists > 0 {
+        tx.execute("DELETE FROM articles WHERE key = ?1", [key])?;
+    } else {
+        tx.execute("UPDATE articles SET key = ?1 WHERE key = ?2", params![canonical, key])?;
+    }
+    Ok(())
 }
 
 /// The key of a canonical id.

@@ -44,12 +44,13 @@ pub fn refusal(url: &Url, allowed: &Allowed) -> Option<String> {
     if allowed.contains(shown) {
         return None;
     }
-    non_public(ip).map(|what| refused_text(shown, what))
+    non_public(ip).map(|what| refused_text(shown, "is", what))
 }
 
-fn refused_text(host: &str, what: &str) -> String {
+/// The refusal as the user reads it: `{host} {verb} {what}`, and how to allow the host.
+fn refused_text(host: &str, verb: &str, what: &str) -> String {
     format!(
-        "{host} is {what}, not a public address; refused (allow it with --allow-image-host {})",
+        "{host} {verb} {what}, not a public address; refused (allow it with --allow-image-host {})",
         host.trim_start_matches('[').trim_end_matches(']')
     )
 }
@@ -130,10 +131,7 @@ impl reqwest::dns::Resolve for PublicResolver {
             let public: Vec<SocketAddr> = found.iter().copied().filter(|a| non_public(a.ip()).is_none()).collect();
             if public.is_empty() {
                 let what = found.first().and_then(|a| non_public(a.ip())).unwrap_or("no address at all");
-                return Err(format!(
-                    "{host} resolves to {what}, not a public address; refused (allow it with --allow-image-host {host})"
-                )
-                .into());
+                return Err(refused_text(&host, "resolves to", what).into());
             }
             Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
         });

@@ -1,5 +1,5 @@
-//! Politeness towards each host: a minimum spacing between the starts of requests (with jitter),
-//! a pause that a `429` or `503` imposes on every request to that host, and a wider spacing for
+//! Politeness towards each host: a minimum spacing between one answer and the next request (with
+//! jitter), a pause that a `429` or `503` imposes on every request to that host, and a wider spacing for
 //! the rest of the run once a host has asked for less. Every request the [`super::Fetcher`] sends
 //! to a host (each redirect hop too) takes its turn here, so the spacing holds whoever asks:
 //! `crawl`, `import`, a feed poll.
@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Spaces requests per host: at least the host's interval (plus up to `jitter` of it, at
-/// random) between the start of one request and the next, and none before a pause ends.
+/// random) after the start of one request, and after its answer when [`HostLimiter::finished`]
+/// is told of it, before the next; and none before a pause ends.
 #[derive(Debug)]
 pub struct HostLimiter {
     last: HashMap<String, Instant>,

@@ -314,15 +314,24 @@ impl Fetcher {
         &self.limiter
     }
 
-    /// A host answered `429` or `503`: no request to it for the time it asked, and a wider
-    /// spacing for the rest of the run.
-    fn slow_down(&self, host: &str, retry_after: Option<u64>) {
-        self.limiter.with(|l| {
-            if let Some(secs) = retry_after {
-                l.pause_until(host, std::time::Instant::now() + Duration::from_secs(secs.min(86_400)));
-            }
-            l.widen(host);
-        });
+    /// Sends a request to `host` in its turn (every request and redirect hop goes through here).
+    /// A host that answers `429` or `503` is asked nothing for the time it asked, and is spaced
+    /// wider for the rest of the run.
+    async fn send_spaced(&self, host: &str, req: reqwest::RequestBuilder, shown: &str) -> Result<reqwest::Response> {
+        self.limiter.acquire(host).await;
+        let sent = req.send().await;
+        self.limiter.with(|l| l.finished(host));
+        let resp = sent.map_err(|e| network(shown, &e))?;
+        if matches!(resp.status().as_u16(), 429 | 503) {
+            let asked = retry_after(&resp);
+            self.limiter.with(|l| {
+                if let Some(secs) = asked {
+                    l.pause_until(host, std::time::Instant::now() + Duration::from_secs(secs.min(86_400)));
+                }
+                l.widen(host);
+            });
+        }
+        Ok(resp)
     }
 
     /// Downloads one article page, following redirects within WeChat.
@@ -340,14 +349,8 @@ impl Fetcher {
         for _ in 0..10 {
             let wire = self.wire(&real);
             let shown = real.to_string();
-            self.limiter.acquire(WECHAT_HOST).await;
-            let sent = self.client.get(wire.clone()).send().await;
-            self.limiter.with(|l| l.finished(WECHAT_HOST));
-            let resp = sent.map_err(|e| network(&shown, &e))?;
+            let resp = self.send_spaced(WECHAT_HOST, self.client.get(wire.clone()), &shown).await?;
             let status = resp.status();
-            if matches!(status.as_u16(), 429 | 503) {
-                self.slow_down(WECHAT_HOST, retry_after(&resp));
-            }
             if status.is_redirection() {
                 let location = resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
                     Error::Redirect { url: shown.clone(), message: format!("HTTP {status} without a Location") }
@@ -439,11 +442,7 @@ impl Fetcher {
                 req = req.header(header::IF_MODIFIED_SINCE, m);
             }
             let shown = current.to_string();
-            let host = current.host_str().unwrap_or_default().to_string();
-            self.limiter.acquire(&host).await;
-            let sent = req.send().await;
-            self.limiter.with(|l| l.finished(&host));
-            let resp = sent.map_err(|e| network(&shown, &e))?;
+            let resp = self.send_spaced(current.host_str().unwrap_or_default(), req, &shown).await?;
             let status = resp.status();
             if status == reqwest::StatusCode::NOT_MODIFIED {
                 return Ok(FeedResponse::NotModified);

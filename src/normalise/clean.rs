@@ -250,7 +250,9 @@ fn clean_lines(lines: &[&str]) -> String {
     while i < lines.len() {
         let line = lines[i];
         let trimmed = line.trim_start();
-        if let Some(fence) = fence_marker(trimmed) {
+        if let Some(fence) = fence_marker(trimmed)
+            && let Some(mark) = fence.chars().next()
+        {
             // A fenced block runs to its closing fence (or the end): copied as it is, NBSP made
             // plain spaces so indentation survives.
             out.push_str(&line.replace('\u{a0}', " "));
@@ -261,9 +263,8 @@ fn clean_lines(lines: &[&str]) -> String {
                 out.push_str(&l.replace('\u{a0}', " "));
                 out.push('\n');
                 i += 1;
-                if fence_marker(l.trim_start())
-                    .is_some_and(|f| f.starts_with(fence.get(..1).unwrap_or_default()) && f.len() >= fence.len())
-                    && l.trim_start().trim_start_matches(fence.chars().next().unwrap()).trim().is_empty()
+                if fence_marker(l.trim_start()).is_some_and(|f| f.starts_with(mark) && f.len() >= fence.len())
+                    && l.trim_start().trim_start_matches(mark).trim().is_empty()
                 {
                     break;
                 }
@@ -519,7 +520,7 @@ fn strip_inline_html(line: &str) -> String {
         if rest.starts_with('<')
             && let Some(c) = TAG.captures(rest)
         {
-            let whole = c.get(0).unwrap().as_str();
+            let whole = c.get(0).map_or("", |m| m.as_str());
             let closing = !c[1].is_empty();
             let name = c[2].to_ascii_lowercase();
             let attrs = c.get(3).map_or("", |m| m.as_str());
@@ -581,7 +582,7 @@ fn strip_inline_html(line: &str) -> String {
             rest = rest.get(1..).unwrap_or_default();
             continue;
         }
-        let ch = rest.chars().next().unwrap();
+        let Some(ch) = rest.chars().next() else { break };
         if hidden.is_empty() {
             out.push(ch);
         }
