@@ -3,71 +3,13 @@
 
 mod common;
 
-use std::path::PathBuf;
+use common::crawl::{A07, A09, Setup, html, page, rss};
+
 use std::time::Duration;
 
 use assert_cmd::Command;
 use wiremock::matchers::{header, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
-
-fn page(name: &str) -> Vec<u8> {
-    std::fs::read(common::corpus_dir().join("html").join(name)).unwrap()
-}
-
-fn html(body: Vec<u8>) -> ResponseTemplate {
-    ResponseTemplate::new(200).insert_header("content-type", "text/html; charset=utf-8").set_body_bytes(body)
-}
-
-/// Long address of article-07 (its page names this id).
-const A07: &str =
-    "https://mp.weixin.qq.com/s?__biz=MjM5ODYxMDA5OQ==&mid=2651960800&idx=1&sn=595842fb2dc75aa505f544b956f2d65c";
-const A09: &str =
-    "https://mp.weixin.qq.com/s?__biz=MjM5ODYxMDA5OQ==&mid=2651960726&idx=1&sn=0fdaf0e7040318aabfeba553f815d691";
-
-struct Setup {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-}
-
-impl Setup {
-    fn new(extra: &str, sources: &str) -> Setup {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("wxsec.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "out = \"archive\"\ndelay = 0\nfeed_delay = 0\njitter = 0\nretry_base = 0.2\ncooldown = 2\nmax_wait = 5\ntimeout = 5\n{extra}\n{sources}"
-            ),
-        )
-        .unwrap();
-        Setup { dir, config }
-    }
-
-    fn urls(&self, lines: &[&str]) -> String {
-        let p = self.dir.path().join("urls.txt");
-        std::fs::write(&p, format!("# test list\n{}\n", lines.join("\n"))).unwrap();
-        "[[source]]\nname = \"list\"\nurls = \"urls.txt\"\n".to_string()
-    }
-
-    fn cmd(&self, server: &MockServer) -> Command {
-        let mut c = Command::cargo_bin("wxsec").unwrap();
-        c.env("WXSEC_ORIGIN", server.uri()).env_remove("HTTP_PROXY").env_remove("HTTPS_PROXY").env_remove("http_proxy");
-        c.arg("crawl").arg("--config").arg(&self.config);
-        c
-    }
-
-    fn archive(&self) -> PathBuf {
-        self.dir.path().join("archive")
-    }
-
-    fn records(&self) -> Vec<PathBuf> {
-        common::record_files(&self.archive())
-    }
-
-    fn state(&self) -> wxsec::crawl::state::State {
-        wxsec::crawl::state::State::open(&self.archive().join(".wxsec/state.sqlite")).unwrap()
-    }
-}
 
 fn summary(out: &std::process::Output) -> serde_json::Value {
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -83,19 +25,6 @@ async fn article_requests(server: &MockServer) -> usize {
         .iter()
         .filter(|r: &&Request| r.url.path().starts_with("/s"))
         .count()
-}
-
-fn rss(items: &[&str]) -> String {
-    let items: String = items
-        .iter()
-        .map(|u| {
-            format!(
-                "<item><title>t</title><link>{}</link><pubDate>Mon, 06 Jan 2025 08:00:00 GMT</pubDate></item>",
-                u.replace('&', "&amp;")
-            )
-        })
-        .collect();
-    format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>bridge</title>{items}</channel></rss>")
 }
 
 async fn serve_articles(server: &MockServer) {
@@ -145,7 +74,7 @@ async fn feed_and_list_are_archived_once_and_only_new_items_are_fetched() {
         s.urls(&[&A07.replace("https://", "http://").replace("&sn", "&chksm=1&sn"), A09]),
         server.uri()
     );
-    std::fs::write(&s.config, format!("{}\n{sources}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+    s.add_sources(&sources);
 
     let first = s.cmd(&server).arg("--json").assert().success();
     let sum = summary(first.get_output());
@@ -232,8 +161,7 @@ async fn transient_faults_are_retried_and_final_ones_recorded() {
         "https://mp.weixin.qq.com/s/Gone",
         "https://mp.weixin.qq.com/s/Down",
     ]);
-    let cfg = std::fs::read_to_string(&s.config).unwrap().replace("timeout = 5\n", "");
-    std::fs::write(&s.config, format!("{cfg}\n{list}")).unwrap();
+    s.add_sources(&list);
     let run = s.cmd(&server).arg("--json").assert().code(8);
     let sum = summary(run.get_output());
     assert_eq!(sum["new"], 3, "{sum}");
@@ -247,8 +175,8 @@ async fn transient_faults_are_retried_and_final_ones_recorded() {
     assert_eq!(down_requests, 3, "max_attempts = 3");
 
     // The short link resolves to the long address already archived: no second record.
-    let list = s.urls(&["https://mp.weixin.qq.com/s/Short07", "https://mp.weixin.qq.com/s/Gone"]);
-    std::fs::write(&s.config, format!("{cfg}\n{list}")).unwrap();
+    // The configuration names urls.txt already: only the list changes.
+    s.urls(&["https://mp.weixin.qq.com/s/Short07", "https://mp.weixin.qq.com/s/Gone"]);
     let before = s.records().len();
     let again = s.cmd(&server).arg("--json").assert().success();
     let sum = summary(again.get_output());
@@ -279,7 +207,7 @@ async fn a_verification_page_trips_the_breaker_until_the_cool_down_ends() {
         "https://mp.weixin.qq.com/s/Second",
         "https://mp.weixin.qq.com/s/Third",
     ]);
-    std::fs::write(&s.config, format!("{}\n{list}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+    s.add_sources(&list);
 
     let first = s.cmd(&server).arg("--json").assert().code(4);
     let sum = summary(first.get_output());
@@ -326,7 +254,7 @@ async fn a_truncated_body_is_a_retried_failure_not_a_record() {
     });
     let s = Setup::new("", "");
     let list = s.urls(&["https://mp.weixin.qq.com/s/Cut"]);
-    std::fs::write(&s.config, format!("{}\n{list}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+    s.add_sources(&list);
     let out = Command::cargo_bin("wxsec")
         .unwrap()
         .env("WXSEC_ORIGIN", format!("http://{addr}"))
@@ -363,7 +291,7 @@ async fn killed_runs_leave_whole_records_and_a_consistent_state() {
     }
     let s = Setup::new("", "");
     let list = s.urls(&urls.iter().map(String::as_str).collect::<Vec<_>>());
-    std::fs::write(&s.config, format!("{}\n{list}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+    s.add_sources(&list);
     let bin = assert_cmd::cargo::cargo_bin("wxsec");
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     for _ in 0..10 {
@@ -407,7 +335,7 @@ async fn a_second_run_is_locked_out_and_a_bad_state_is_named() {
         .await;
     let s = Setup::new("", "");
     let list = s.urls(&["https://mp.weixin.qq.com/s/Slow1"]);
-    std::fs::write(&s.config, format!("{}\n{list}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+    s.add_sources(&list);
     let bin = assert_cmd::cargo::cargo_bin("wxsec");
     let mut first = std::process::Command::new(&bin)
         .env("WXSEC_ORIGIN", server.uri())
@@ -441,7 +369,7 @@ fn configuration_mistakes_exit_2_and_dry_runs_change_nothing() {
 
     let s = Setup::new("", "");
     let list = s.urls(&[A07, A09, "not an address"]);
-    std::fs::write(&s.config, format!("{}\n{list}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+    s.add_sources(&list);
     let out = Command::cargo_bin("wxsec")
         .unwrap()
         .env("WXSEC_ORIGIN", "http://127.0.0.1:9")
@@ -466,7 +394,7 @@ async fn links_to_the_same_account_are_followed_within_the_budget() {
         .await;
     let s = Setup::new("follow_depth = 1\nfollow_max = 2", "");
     let list = s.urls(&["https://mp.weixin.qq.com/s/Start02"]);
-    std::fs::write(&s.config, format!("{}\n{list}", std::fs::read_to_string(&s.config).unwrap())).unwrap();
+    s.add_sources(&list);
     let run = s.cmd(&server).arg("--json").assert().success();
     let sum = summary(run.get_output());
     assert_eq!(sum["discovered"], 3, "the start and two followed links: {sum}");

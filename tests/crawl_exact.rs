@@ -5,26 +5,14 @@
 
 mod common;
 
+use common::crawl::{A07, A09, Setup, html, page, rss};
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
-
-fn page(name: &str) -> Vec<u8> {
-    std::fs::read(common::corpus_dir().join("html").join(name)).unwrap()
-}
-
-fn html(body: Vec<u8>) -> ResponseTemplate {
-    ResponseTemplate::new(200).insert_header("content-type", "text/html; charset=utf-8").set_body_bytes(body)
-}
-
-/// Article-07's long address (its page names this id), and article-09's.
-const A07: &str =
-    "https://mp.weixin.qq.com/s?__biz=MjM5ODYxMDA5OQ==&mid=2651960800&idx=1&sn=595842fb2dc75aa505f544b956f2d65c";
-const A09: &str =
-    "https://mp.weixin.qq.com/s?__biz=MjM5ODYxMDA5OQ==&mid=2651960726&idx=1&sn=0fdaf0e7040318aabfeba553f815d691";
 
 /// Every request with the time it arrived.
 #[derive(Clone, Default)]
@@ -67,60 +55,11 @@ async fn article(server: &MockServer, log: &Log, url: &str, answers: Vec<Respons
     Mock::given(path("/s")).and(query_param("mid", mid(url))).respond_with(logged(log, answers)).mount(server).await;
 }
 
-fn atom(urls: &[&str]) -> String {
-    let entries: String = urls
-        .iter()
-        .enumerate()
-        .map(|(i, u)| {
-            format!(
-                "<entry><id>e{i}</id><title>t{i}</title><updated>2024-12-2{i}T00:00:00Z</updated><link href=\"{}\"/></entry>",
-                u.replace('&', "&amp;")
-            )
-        })
-        .collect();
-    format!(
-        "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><id>f</id><title>f</title><updated>2024-12-29T00:00:00Z</updated>{entries}</feed>"
-    )
-}
-
-struct Setup {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-}
-
-impl Setup {
-    fn new(settings: &str, sources: &str) -> Setup {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("wxsec.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "out = \"archive\"\nfeed_delay = 0\nretry_base = 0.2\nmax_wait = 8\ntimeout = 5\n{settings}\n{sources}"
-            ),
-        )
-        .unwrap();
-        Setup { dir, config }
-    }
-
-    fn urls(&self, lines: &[&str]) -> String {
-        std::fs::write(self.dir.path().join("urls.txt"), lines.join("\n")).unwrap();
-        "[[source]]\nname = \"list\"\nurls = \"urls.txt\"\n".to_string()
-    }
-
-    fn crawl(&self, server: &MockServer, extra: &[&str]) -> std::process::Output {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_wxsec"));
-        c.env("WXSEC_ORIGIN", server.uri());
-        for v in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "NO_PROXY"] {
-            c.env_remove(v);
-        }
-        let out = c.arg("crawl").arg("--config").arg(&self.config).args(extra).output().unwrap();
-        assert_ne!(out.status.code(), Some(101), "{}", String::from_utf8_lossy(&out.stderr));
-        out
-    }
-
-    fn archive(&self) -> PathBuf {
-        self.dir.path().join("archive")
-    }
+/// Runs the crawl; a panic (exit 101) fails the test wherever it happens.
+fn crawl(s: &Setup, server: &MockServer, extra: &[&str]) -> std::process::Output {
+    let out = s.cmd(server).args(extra).output().unwrap();
+    assert_ne!(out.status.code(), Some(101), "{}", String::from_utf8_lossy(&out.stderr));
+    out
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {
@@ -128,24 +67,16 @@ fn json(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("stdout is not one JSON value ({e}): {stdout}"))
 }
 
-/// Every record file with its bytes and modification time.
+/// Every file below `dir` (the state included) with its bytes and modification time.
 fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>, std::time::SystemTime)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let m = std::fs::metadata(&p).unwrap().modified().unwrap();
-                out.push((p.clone(), std::fs::read(&p).unwrap(), m));
-            }
-        }
-    }
-    out.sort();
-    out
+    common::files_below(dir, |_| true)
+        .into_iter()
+        .map(|p| {
+            let m = std::fs::metadata(&p).unwrap().modified().unwrap();
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes, m)
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,19 +95,19 @@ async fn one_article_under_every_address_is_fetched_and_written_once() {
     Mock::given(path("/s/Later07")).respond_with(logged(&log, vec![to_long(A07)])).mount(&server).await;
     Mock::given(path("/feed.xml"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_string(atom(&[&format!("{A07}&chksm=1#wechat_redirect"), A09])),
+            ResponseTemplate::new(200).set_body_string(rss(&[&format!("{A07}&chksm=1#wechat_redirect"), A09])),
         )
         .mount(&server)
         .await;
     let feed = format!("[[source]]\nname = \"feed\"\nfeed = \"{}/feed.xml\"\n", server.uri());
-    let s = Setup::new("delay = 0\njitter = 0", "");
+    let s = Setup::new("", "");
     let urls = s.urls(&[
         "https://mp.weixin.qq.com/s/Redirects07",
         "https://mp.weixin.qq.com/s/Answers07?scene=1",
         &format!("{A07}&scene=126&sessionid=1#rd"),
     ]);
-    std::fs::write(&s.config, std::fs::read_to_string(&s.config).unwrap() + &feed + &urls).unwrap();
-    let out = s.crawl(&server, &["--json"]);
+    s.add_sources(&(feed + &urls));
+    let out = crawl(&s, &server, &["--json"]);
     let sum = json(&out);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(sum["new"], 2, "new counts distinct articles: {sum}");
@@ -201,9 +132,9 @@ async fn one_article_under_every_address_is_fetched_and_written_once() {
 
     // A later run: a new short link to the same article, and the old ones again.
     let before = files(&s.archive());
-    let urls = s.urls(&["https://mp.weixin.qq.com/s/Later07", "https://mp.weixin.qq.com/s/Redirects07"]);
-    let _ = urls;
-    let out = s.crawl(&server, &["--json"]);
+    // The configuration names urls.txt already: only the list changes.
+    s.urls(&["https://mp.weixin.qq.com/s/Later07", "https://mp.weixin.qq.com/s/Redirects07"]);
+    let out = crawl(&s, &server, &["--json"]);
     let sum = json(&out);
     assert_eq!((sum["new"].as_u64(), sum["updated"].as_u64()), (Some(0), Some(0)), "{sum}");
     assert_eq!(log.count("/s/Later07"), 1);
@@ -223,10 +154,10 @@ async fn no_request_to_the_host_before_retry_after_allows() {
     article(&server, &log, A07, vec![limited, html(page("article-07.html"))]).await;
     article(&server, &log, A09, vec![html(page("article-09.html"))]).await;
     Mock::given(path("/s/Third")).respond_with(logged(&log, vec![html(page("article-08.html"))])).mount(&server).await;
-    let s = Setup::new("delay = 0\njitter = 0", "");
+    let s = Setup::new("", "");
     let urls = s.urls(&[A07, A09, "https://mp.weixin.qq.com/s/Third"]);
-    std::fs::write(&s.config, std::fs::read_to_string(&s.config).unwrap() + &urls).unwrap();
-    let out = s.crawl(&server, &["--json"]);
+    s.add_sources(&urls);
+    let out = crawl(&s, &server, &["--json"]);
     assert_eq!(json(&out)["new"], 3, "{}", String::from_utf8_lossy(&out.stderr));
     let times = log.take();
     let limited_at = times.iter().find(|(_, u)| u.contains("mid=2651960800")).unwrap().0;
@@ -248,10 +179,10 @@ async fn redirect_hops_are_spaced_like_any_request() {
     article(&server, &log, A07, vec![html(page("article-07.html"))]).await;
     let hop = ResponseTemplate::new(302).insert_header("location", A07);
     Mock::given(path("/s/Hop07")).respond_with(logged(&log, vec![hop])).mount(&server).await;
-    let s = Setup::new("delay = 0.6\njitter = 0", "");
+    let s = Setup::new("delay = 0.6", "");
     let urls = s.urls(&["https://mp.weixin.qq.com/s/Hop07"]);
-    std::fs::write(&s.config, std::fs::read_to_string(&s.config).unwrap() + &urls).unwrap();
-    let out = s.crawl(&server, &["--json"]);
+    s.add_sources(&urls);
+    let out = crawl(&s, &server, &["--json"]);
     assert_eq!(json(&out)["new"], 1, "{}", String::from_utf8_lossy(&out.stderr));
     let times = log.take();
     assert_eq!(times.len(), 2, "{times:?}");
@@ -301,22 +232,22 @@ async fn a_dry_run_leaves_every_file_as_it_was_and_json_is_alone_on_stdout() {
     let server = MockServer::start().await;
     let log = Log::default();
     article(&server, &log, A07, vec![html(page("article-07.html"))]).await;
-    let s = Setup::new("delay = 0\njitter = 0", "");
+    let s = Setup::new("", "");
     let urls = s.urls(&[A07, A09]);
-    std::fs::write(&s.config, std::fs::read_to_string(&s.config).unwrap() + &urls).unwrap();
+    s.add_sources(&urls);
     // No state yet: nothing is created.
     let before = files(s.dir.path());
-    let out = s.crawl(&server, &["--dry-run", "--json"]);
+    let out = crawl(&s, &server, &["--dry-run", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(json(&out)["would_fetch"].as_array().unwrap().len(), 2);
     assert_eq!(files(s.dir.path()), before, "a dry run wrote nothing");
     assert!(!s.archive().exists());
     // With a state: not a byte of it changes, no lock or journal appears.
     std::fs::write(s.dir.path().join("urls.txt"), A07).unwrap();
-    assert_eq!(s.crawl(&server, &[]).status.code(), Some(0));
+    assert_eq!(crawl(&s, &server, &[]).status.code(), Some(0));
     std::fs::write(s.dir.path().join("urls.txt"), format!("{A07}\n{A09}\n")).unwrap();
     let before = files(s.dir.path());
-    let out = s.crawl(&server, &["--dry-run"]);
+    let out = crawl(&s, &server, &["--dry-run"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), A09, "only the unknown address");
     assert_eq!(files(s.dir.path()), before, "a dry run wrote nothing");
     assert_eq!(log.count("/s"), 1, "a dry run fetches no article");
@@ -325,21 +256,21 @@ async fn a_dry_run_leaves_every_file_as_it_was_and_json_is_alone_on_stdout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configuration_mistakes_and_status_say_what_they_are() {
     let server = MockServer::start().await;
-    let s = Setup::new("delay = 0", "[[source]]\nurls = \"missing.txt\"\n");
+    let s = Setup::new("", "[[source]]\nurls = \"missing.txt\"\n");
     // A configuration file that is not there is a configuration error.
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_wxsec"));
     let out = c.args(["crawl", "--config"]).arg(s.dir.path().join("nope.toml")).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     // A missing URL list is counted and comes with a hint.
-    let out = s.crawl(&server, &[]);
+    let out = crawl(&s, &server, &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(8), "{err}");
     assert!(err.contains("missing.txt") && err.contains("hint:") && err.contains("1 source failed"), "{err}");
     // A run with no source says so.
-    let bare = Setup::new("delay = 0", "");
+    let bare = Setup::new("", "");
     std::fs::create_dir_all(bare.archive().join(".wxsec")).unwrap();
     drop(wxsec::crawl::state::State::open(&bare.archive().join(".wxsec/state.sqlite")).unwrap());
-    let out = bare.crawl(&server, &[]);
+    let out = crawl(&bare, &server, &[]);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("no sources configured"),
         "{}",

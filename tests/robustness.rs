@@ -270,13 +270,8 @@ fn import_image(dir: &Path, name: &str, url: &str, allow: &[&str], proxy: Option
     }
     let out = run(cmd.arg(&page));
     assert!(out.status.success(), "the record is written whatever the image: {}", String::from_utf8_lossy(&out.stderr));
-    let assets = walk_count(&archive.join("assets"));
+    let assets = common::files_below(&archive.join("assets"), |_| true).len();
     ImageRun { out, assets }
-}
-
-fn walk_count(dir: &Path) -> usize {
-    let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
-    rd.flatten().map(|e| if e.path().is_dir() { walk_count(&e.path()) } else { 1 }).sum()
 }
 
 fn refused(r: &ImageRun) -> bool {

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use regex::Regex;
 
+pub mod crawl;
+
 /// The shared corpus: `$WXSEC_CORPUS`, else `../shared/corpus` beside the clone. Panics with a
 /// clear message when it is absent: these tests read real pages in place and have nothing to
 /// check without them.
@@ -45,13 +47,19 @@ pub fn manifest(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
 
 /// The record files of an archive, sorted (the `.wxsec` state folder aside).
 pub fn record_files(archive: &std::path::Path) -> Vec<PathBuf> {
+    files_below(archive, |p| p.file_name().is_none_or(|n| n != ".wxsec"))
+}
+
+/// Every file below `dir`, sorted, entering only the paths `keep` accepts (none when `dir` is
+/// not there).
+pub fn files_below(dir: &std::path::Path, keep: impl Fn(&std::path::Path) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![archive.to_path_buf()];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else { continue };
         for e in rd.flatten() {
             let p = e.path();
-            if p.file_name().is_some_and(|n| n == ".wxsec") {
+            if !keep(&p) {
                 continue;
             }
             if p.is_dir() { stack.push(p) } else { out.push(p) }
