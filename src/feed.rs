@@ -145,10 +145,13 @@ pub fn atom_time(date: &str, fetch_date: &str) -> String {
     if let Ok(t) = chrono::NaiveDateTime::parse_from_str(fetch_date.trim(), "%Y-%m-%dT%H:%M:%S%.f") {
         return t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d") {
-        return d.format("%Y-%m-%dT00:00:00+08:00").to_string();
-    }
-    "1970-01-01T00:00:00Z".to_string()
+    day_start(date.trim()).unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string())
+}
+
+/// The start of a publish day (`YYYY-MM-DD`, China Standard Time) in RFC 3339.
+fn day_start(date: &str) -> Option<String> {
+    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    Some(day.format("%Y-%m-%dT00:00:00+08:00").to_string())
 }
 
 fn render(
@@ -187,8 +190,8 @@ fn render(
         if !r.url.is_empty() {
             let _ = writeln!(x, "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>", xml_escape(&r.url));
         }
-        if let Ok(day) = chrono::NaiveDate::parse_from_str(&r.date, "%Y-%m-%d") {
-            let _ = writeln!(x, "    <published>{}</published>", day.format("%Y-%m-%dT00:00:00+08:00"));
+        if let Some(published) = day_start(&r.date) {
+            let _ = writeln!(x, "    <published>{published}</published>");
         }
         let _ = writeln!(x, "    <updated>{}</updated>", atom_time(&r.date, &r.fetch_date));
         let _ = writeln!(x, "    <author><name>{}</name></author>", xml_escape(&r.source));

@@ -356,12 +356,9 @@ fn main() -> ProcessExit {
 }
 
 fn import_cmd(opts: ImportOptions, targets: Vec<String>) -> ProcessExit {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            errln!("wxsec: cannot start the async runtime: {e}");
-            return ProcessExit::from(ExitCode::Other as u8);
-        }
+        Err(code) => return code,
     };
     let mut first_failure: Option<ExitCode> = None;
     let result = runtime.block_on(import::run(&targets, &opts, |_, outcome| match outcome {
@@ -373,12 +370,12 @@ fn import_cmd(opts: ImportOptions, targets: Vec<String>) -> ProcessExit {
             }
         }
         Err(e) => {
-            errln!("wxsec: {e}\n  hint: {}", e.hint());
+            errln!("{}", error_text(e));
             first_failure.get_or_insert(e.exit_code());
         }
     }));
     if let Err(e) = result {
-        errln!("wxsec: {e}\n  hint: {}", e.hint());
+        errln!("{}", error_text(&e));
         first_failure.get_or_insert(e.exit_code());
     }
     ProcessExit::from(first_failure.unwrap_or(ExitCode::Ok) as u8)
@@ -396,7 +393,7 @@ fn normalise_cmd(opts: NormaliseOptions, paths: Vec<PathBuf>) -> ProcessExit {
             }
         },
         |e| {
-            let line = format!("wxsec: {e}\n  hint: {}", e.hint());
+            let line = error_text(e);
             match &bar {
                 Some(b) => b.suspend(|| errln!("{line}")),
                 None => errln!("{line}"),
@@ -412,7 +409,7 @@ fn normalise_cmd(opts: NormaliseOptions, paths: Vec<PathBuf>) -> ProcessExit {
             if summary.errors > 0 { ProcessExit::from(ExitCode::Io as u8) } else { ProcessExit::SUCCESS }
         }
         Err(e) => {
-            errln!("wxsec: {e}\n  hint: {}", e.hint());
+            errln!("{}", error_text(&e));
             ProcessExit::from(e.exit_code() as u8)
         }
     }
@@ -430,8 +427,21 @@ fn progress_bar() -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// The single-threaded runtime the network commands run on.
+fn runtime() -> Result<tokio::runtime::Runtime, ProcessExit> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
+        errln!("wxsec: cannot start the async runtime: {e}");
+        ProcessExit::from(ExitCode::Other as u8)
+    })
+}
+
+/// A failure as every command reports it: what failed, then what to do.
+fn error_text(e: &wxsec::Error) -> String {
+    format!("wxsec: {e}\n  hint: {}", e.hint())
+}
+
 fn fail(e: &wxsec::Error) -> ProcessExit {
-    errln!("wxsec: {e}\n  hint: {}", e.hint());
+    errln!("{}", error_text(e));
     ProcessExit::from(e.exit_code() as u8)
 }
 
@@ -459,12 +469,9 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
     if config.sources.is_empty() {
         errln!("wxsec: no sources configured: working through the queue of {} only", config.state.display());
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            errln!("wxsec: cannot start the async runtime: {e}");
-            return ProcessExit::from(ExitCode::Other as u8);
-        }
+        Err(code) => return code,
     };
     let mut crawl = match Crawl::open_as(config, opts.dry_run) {
         Ok(c) => c,
@@ -483,7 +490,7 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
             }
         }
         Event::Warn(e) => {
-            let line = format!("wxsec: {e}\n  hint: {}", e.hint());
+            let line = error_text(e);
             match &bar {
                 Some(b) => b.suspend(|| errln!("{line}")),
                 None => errln!("{line}"),
