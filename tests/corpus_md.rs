@@ -11,16 +11,22 @@ use wxsec::normalise::{Outcome, normalise_text};
 
 /// Rows where the manifest's reference reader is wrong, with the reason; each is still checked
 /// against what is right.
-/// Rows the re-read manifest classes rightly and wxsec does not read yet: picture-post chrome
-/// (`轻触查看原文`, the avatar, the account name) to be a stub, and a text post cut in its title to
-/// be truncated. Issue 11 (open) owns them; they are reported, not failed, until it lands.
-const PENDING_ISSUE_11: [&str; 5] =
-    ["front/0060.md", "front/0108.md", "front/0235.md", "front/0287.md", "front/0290.md"];
-
 fn known_disagreements() -> BTreeMap<&'static str, (&'static str, &'static str)> {
     BTreeMap::from([
-        // The body is a finance.sina.com.cn page (`原文链接`, `URL Source`), not a WeChat article.
-        ("raw/0010.md", ("kind", "other-site")),
+        // The article's own header block (`原创`, the author, the account) names the account; the
+        // manifest took picker's feed label. For 0165 the address's `__biz` is the one picker files
+        // 109 times under 微步在线; 0260 and 0291 share a `__biz` labelled 先进攻防 29 times.
+        ("front/0165.md", ("source", "微步在线")),
+        ("front/0185.md", ("source", "DataCon大数据安全分析竞赛")),
+        ("front/0188.md", ("source", "奶牛安全")),
+        ("front/0233.md", ("source", "vivo千镜")),
+        ("front/0238.md", ("source", "白帽子章华鹏")),
+        ("front/0260.md", ("source", "先进攻防")),
+        ("front/0291.md", ("source", "先进攻防")),
+        ("front/0295.md", ("source", "LR的安全自留地")),
+        // x.com's `JavaScript is disabled` page, not the tweet: a stub of that site.
+        ("other/0021.md", ("kind", "stub")),
+        ("other/0022.md", ("kind", "stub")),
         // Ends with the author's closing heading `## Ending...` after a closed code block; the
         // header-line archive does not cut bodies, so nothing marks it as cut.
         ("raw/0095.md", ("kind", "article")),
@@ -55,6 +61,7 @@ fn kind_of(o: Outcome) -> &'static str {
         Outcome::OtherSite => "other-site",
         Outcome::Stub => "stub",
         Outcome::Truncated => "truncated",
+        Outcome::Incomplete => "incomplete",
         Outcome::Unrecognised => "unrecognised",
     }
 }
@@ -77,10 +84,6 @@ fn every_corpus_record_normalises_as_its_manifest_says() {
             Some(("kind", k)) => *k,
             _ => row["expect_kind"].as_str(),
         };
-        if kind != expect_kind && PENDING_ISSUE_11.contains(&file) {
-            eprintln!("{file}: {kind}, the manifest says {expect_kind} (pending: issue 11)");
-            continue;
-        }
         if kind != expect_kind {
             failures.push(format!("{file}: {kind} ({}: {}), expected {expect_kind}", n.kind, n.reason));
             continue;
@@ -111,8 +114,12 @@ fn every_corpus_record_normalises_as_its_manifest_says() {
         {
             failures.push(format!("{file}: title {:?}, expected {t:?}", got("title")));
         }
-        if got("source") != row["expect_source"] {
-            failures.push(format!("{file}: source {:?}, expected {:?}", got("source"), row["expect_source"]));
+        let expect_source = match disagree.get(file) {
+            Some(("source", s)) => s.to_string(),
+            _ => row["expect_source"].clone(),
+        };
+        if got("source") != expect_source {
+            failures.push(format!("{file}: source {:?}, expected {expect_source:?}", got("source")));
         }
         let date = record.lines().find_map(|l| l.strip_prefix("date: ")).unwrap_or("").trim_matches('"').to_string();
         if date != row["expect_date"] {
@@ -143,7 +150,7 @@ fn normalising_is_idempotent_on_every_file() {
             failures.push(format!("{}: second pass gave {:?}", path.display(), twice.outcome));
         }
     }
-    assert!(checked >= 230, "only {checked} records");
+    assert!(checked >= 220, "only {checked} records");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

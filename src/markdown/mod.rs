@@ -67,6 +67,8 @@ struct Emitter {
     bold: usize,
     italic: usize,
     in_link: usize,
+    /// Inside a card being written as one line: the tables within it are not cards themselves.
+    in_card: usize,
 }
 
 /// The blocks of one container (the document, a list item, a quote, a layout cell) and the
@@ -687,9 +689,14 @@ impl Emitter {
         blocks
     }
 
-    /// `- [title](link)` for a layout cell that is a card: one link target, and either all its
-    /// text under the link or a title beside a short link such as `► 点击阅读`.
+    /// One list item for a layout cell that is a card: one link target, and either all its text
+    /// under the link (`- [title](link)`) or a title beside a short link such as `► 点击阅读`,
+    /// kept whole on one line (`- 01 ● title ► [点击阅读](link)`): numbers, bullets and the link's
+    /// words are the author's too.
     fn card(&mut self, cell: NodeRef<Node>, depth: usize) -> Option<String> {
+        if self.in_card > 0 {
+            return None;
+        }
         let mut hrefs = Vec::new();
         let mut linked = String::new();
         for n in cell.descendants() {
@@ -710,31 +717,26 @@ impl Emitter {
         raw_text(cell, &mut text);
         let full = crate::text::fold_ws(&text);
         let linked = crate::text::fold_ws(&linked);
-        let title = if full == linked {
-            full
-        } else if linked.chars().count() <= 8 && full.contains(&linked) {
-            // The title stands beside a short link; card numbers and bullets are decoration.
-            let rest = full.replacen(&linked, " ", 1);
-            let rest = rest.trim_matches(|c: char| c.is_whitespace() || CARD_MARKS.contains(c));
-            let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
-            crate::text::fold_ws(rest.trim_matches(|c: char| c.is_whitespace() || CARD_MARKS.contains(c)))
-        } else {
-            return None;
-        };
-        if title.is_empty() {
+        if full.is_empty() {
             return None;
         }
-        let _ = depth;
-        let mut md = String::new();
-        escape_text(&title, &mut md);
-        let target =
-            crate::article::article_address(hrefs[0]).map(String::from).unwrap_or_else(|| hrefs[0].to_string());
-        Some(format!("- [{md}]({})", escape_url(&target)))
+        if full == linked {
+            let mut md = String::new();
+            escape_text(&full, &mut md);
+            let target =
+                crate::article::article_address(hrefs[0]).map(String::from).unwrap_or_else(|| hrefs[0].to_string());
+            return Some(format!("- [{md}]({})", escape_url(&target)));
+        }
+        if linked.chars().count() > 8 || !full.contains(&linked) {
+            return None;
+        }
+        self.in_card += 1;
+        let line = self.inline(cell, depth + 2);
+        self.in_card -= 1;
+        let line = line.split('\n').map(str::trim).filter(|l| !is_blank_markdown(l)).collect::<Vec<_>>().join(" ");
+        (!line.is_empty()).then(|| format!("- {line}"))
     }
 }
-
-/// Bullets and arrows that decorate recommendation cards.
-const CARD_MARKS: &str = "●○•·►▶▷>»→|-—:：";
 
 /// Appends text with HTML's white-space folding, escaped for Markdown.
 fn push_text(para: &mut String, text: &str) {

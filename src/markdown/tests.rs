@@ -90,7 +90,7 @@ fn zero_font_text_is_hidden_unless_children_set_a_size() {
 }
 
 #[test]
-fn recommendation_cards_with_a_short_link_become_list_items() {
+fn recommendation_cards_with_a_short_link_become_list_items_keeping_every_word() {
     let card = |n: &str, t: &str, u: &str| {
         format!(
             r#"<tr><td><section><table><tbody><tr><td rowspan="2" style="background-image: url(&#34;https://i/{n}.png&#34;);"><p><strong>{n}</strong></p></td><td><p><span>●</span><span>{t}</span></p></td></tr><tr><td><p><span>► <a href="{u}&amp;scene=21#wechat_redirect">点击阅读</a></span></p></td></tr></tbody></table></section></td></tr>"#
@@ -101,8 +101,14 @@ fn recommendation_cards_with_a_short_link_become_list_items() {
         card("01", "第一篇：漏洞预警", "https://mp.weixin.qq.com/s?__biz=MzA=&amp;mid=1&amp;idx=1&amp;sn=aa"),
         card("02", "第二篇", "https://mp.weixin.qq.com/s?__biz=MzA=&amp;mid=2&amp;idx=1&amp;sn=bb")
     );
+    // A short title under the link, a number and a bar beside it: the title is not lost.
+    let short = r#"<table><tbody><tr><td><p><strong>02</strong></p><p><span>｜</span><a href="https://mp.weixin.qq.com/s?__biz=MzA=&amp;mid=3&amp;idx=1&amp;sn=cc">苹果硬刚欧盟</a></p></td></tr><tr><td><p><strong>03</strong></p><p><span>｜</span><a href="https://mp.weixin.qq.com/s?__biz=MzA=&amp;mid=4&amp;idx=1&amp;sn=dd">标题</a></p></td></tr></tbody></table>"#;
+    assert_eq!(
+        md(short),
+        "- **02** ｜[苹果硬刚欧盟](https://mp.weixin.qq.com/s?__biz=MzA=&mid=3&idx=1&sn=cc)\n- **03** ｜[标题](https://mp.weixin.qq.com/s?__biz=MzA=&mid=4&idx=1&sn=dd)\n"
+    );
     assert_eq!(
         md(&html),
-        "往期推荐\n\n- [第一篇：漏洞预警](https://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=1&sn=aa)\n- [第二篇](https://mp.weixin.qq.com/s?__biz=MzA=&mid=2&idx=1&sn=bb)\n"
+        "往期推荐\n\n- **01** ●第一篇：漏洞预警 ► [点击阅读](https://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=1&sn=aa)\n- **02** ●第二篇 ► [点击阅读](https://mp.weixin.qq.com/s?__biz=MzA=&mid=2&idx=1&sn=bb)\n"
     );
 }

@@ -19,6 +19,9 @@ pub struct Cleaned {
     pub body: String,
     /// Whether a trailer of page chrome was found and cut.
     pub trailer_cut: bool,
+    /// The account as the record's own header block names it (another tool's `source` may be
+    /// its feed label: `互联网安全内参` for `安全内参`).
+    pub account: Option<String>,
 }
 
 /// Lines of WeChat's page chrome, as other tools copied them below (or instead of) the article.
@@ -28,6 +31,7 @@ const CHROME_LINES: &[&str] = &[
     "关注该公众号",
     "继续滑动看下一个",
     "轻触阅读原文",
+    "轻触查看原文",
     "向上滑动看下一个",
     "知道了",
     "使用小程序",
@@ -60,6 +64,7 @@ const TRAILER_MARKERS: &[&str] = &[
     "预览时标签不可点",
     "继续滑动看下一个",
     "轻触阅读原文",
+    "轻触查看原文",
     "向上滑动看下一个",
     "微信扫一扫可打开此内容，",
     "，轻点两下取消赞",
@@ -80,7 +85,12 @@ static EMPTY_LINK_TITLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(\[[^\
 static BAD_LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(^|[^!\\])\[([^\]]*)\]\(\s*(?:(?i:javascript|vbscript|data):(?:[^()]|\([^()]*\))*)?\s*\)").unwrap()
 });
-static EMPTY_TEXT_LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|[^!\\\]])\[\]\([^)]*\)").unwrap());
+// Only a target CommonMark takes for one (no white space): `[](Args* a) -> HRESULT` is a C++ lambda.
+static EMPTY_TEXT_LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|[^!\\\]])\[\]\([^)\s]*\)").unwrap());
+/// What CommonMark reads as an autolink: a scheme of two or more letters, or a mail address.
+static AUTOLINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>").unwrap()
+});
 static TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"^<(/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:\s+[^<>"']*(?:"[^"]*"|'[^']*')?)*)\s*(/?)>"#).unwrap()
 });
@@ -89,20 +99,15 @@ static TAG: LazyLock<Regex> = LazyLock::new(|| {
 pub fn clean(body: &str, title: &str, source: &str) -> Cleaned {
     let lines: Vec<&str> = body.split('\n').collect();
     let mut at = skip_blank(&lines, 0);
-    // The title heading, with the lines a multi-line title spilled onto.
-    if lines.get(at).is_some_and(|l| l.starts_with("# ")) {
-        at += 1;
-        while lines.get(at).is_some_and(|l| !l.trim().is_empty()) {
-            at += 1;
-        }
-    }
-    at = skip_blank(&lines, at);
+    at = skip_blank(&lines, skip_title(&lines, at, title));
     let mut cover = None;
     if let Some(c) = lines.get(at).and_then(|l| COVER.captures(l.trim())) {
         cover = Some(c[1].to_string());
         at = skip_blank(&lines, at + 1);
     }
-    at = skip_header_block(&lines, at, title, source);
+    let (at, account) = skip_header_block(&lines, at, title, source);
+    // The trailer names the account as its header does.
+    let source = account.as_deref().unwrap_or(source);
     let end = trailer_start(&lines, at, source);
     let kept = &lines[at..end.max(at)];
     let mut body = markdown::tidy(&clean_lines(kept));
@@ -110,7 +115,45 @@ pub fn clean(body: &str, title: &str, source: &str) -> Cleaned {
     if body.lines().all(|l| is_chrome(l, source)) {
         body.clear();
     }
-    Cleaned { cover, body, trailer_cut: end < lines.len() }
+    Cleaned { cover, body, trailer_cut: end < lines.len(), account }
+}
+
+/// Past the `# title` heading at `at` and the lines a multi-line title spilled onto; `at` itself
+/// when the heading is the author's own (`# 漏洞简介` right under the header block is article text).
+fn skip_title(lines: &[&str], at: usize, title: &str) -> usize {
+    let Some(heading) = lines.get(at).and_then(|l| l.trim_start().strip_prefix("# ")) else { return at };
+    let title = words(title);
+    let mut seen = words(heading);
+    let mut next = at + 1;
+    // A title over several lines goes on below its heading; only the lines that continue it go.
+    while let Some(l) = lines.get(next).filter(|l| !l.trim().is_empty()) {
+        let more = format!("{seen}{}", words(l));
+        if seen.len() >= title.len() || !title.starts_with(&more) {
+            break;
+        }
+        seen = more;
+        next += 1;
+    }
+    if repeats_title(&seen, &title) { next } else { at }
+}
+
+/// The letters and digits of a text, lower case: a heading and a title compared for their words,
+/// whatever the markup, escapes and entities around them.
+pub(crate) fn words(s: &str) -> String {
+    // The seed archive writes a text post's line breaks as a literal `\n` in its heading too.
+    let s = if s.contains('\\') { s.replace("\\\\n", " ").replace("\\n", " ") } else { s.to_string() };
+    let decoded = if s.contains('&') { crate::text::decode_entities(&s) } else { s };
+    decoded.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// Whether a heading's words are the title's: the same, or one cut short of the other (titles cut at
+/// 255 characters, the first line of a text post's title) by no more than a short heading could be.
+fn repeats_title(heading: &str, title: &str) -> bool {
+    if heading.is_empty() || title.is_empty() {
+        return false;
+    }
+    let (short, long) = if heading.len() <= title.len() { (heading, title) } else { (title, heading) };
+    short == long || (long.starts_with(short) && short.chars().count() >= 12)
 }
 
 fn skip_blank(lines: &[&str], mut at: usize) -> usize {
@@ -121,13 +164,15 @@ fn skip_blank(lines: &[&str], mut at: usize) -> usize {
 }
 
 /// The block some tools repeat under the cover: `# title`, then `原创`, the author, the account
-/// and the date, each on a line of its own.
-fn skip_header_block(lines: &[&str], at: usize, title: &str, source: &str) -> usize {
-    let Some(heading) = lines.get(at).and_then(|l| l.strip_prefix("# ")) else { return at };
-    if fold_ws(heading) != title && !title.starts_with(&fold_ws(heading)) {
-        return at;
+/// and the date, each on a line of its own. Returns where the article starts and the account
+/// line, when the block has one.
+fn skip_header_block(lines: &[&str], at: usize, title: &str, source: &str) -> (usize, Option<String>) {
+    let Some(heading) = lines.get(at).and_then(|l| l.strip_prefix("# ")) else { return (at, None) };
+    if !repeats_title(&words(heading), &words(title)) {
+        return (at, None);
     }
     let mut next = skip_blank(lines, at + 1);
+    let mut account = None;
     // Up to four short lines before the account line: 原创, the author, a second name.
     let window: Vec<usize> = {
         let mut v = Vec::new();
@@ -140,11 +185,28 @@ fn skip_header_block(lines: &[&str], at: usize, title: &str, source: &str) -> us
         }
         v
     };
-    let account = window.iter().position(|&i| !source.is_empty() && fold_ws(lines[i]) == source);
     let is_short_name =
-        |l: &str| l.chars().count() <= 24 && !l.contains(['。', '，', '！', '？', '；', '!', '[', '(', '#']);
-    match account {
-        Some(k) if window[..k].iter().all(|&i| is_short_name(lines[i].trim())) => next = window[k] + 1,
+        |l: &str| l.chars().count() <= 24 && !l.contains(['。', '，', '！', '？', '；', '!', '[', '(', '#', '*']);
+    // The header is a run of short lines (原创, the author, the account); the account is the line
+    // with the label's words, or else the last that is the label's spelling of them (the author's
+    // name may be part of the account's: `px1624` over `不忘初心px1624`).
+    let run = window.iter().take_while(|&&i| is_short_name(lines[i].trim())).count();
+    let marked = window.first().is_some_and(|&i| matches!(lines[i].trim(), "原创" | "转载" | "翻译"));
+    let found = if marked && (2..=3).contains(&run) && run < window.len() {
+        // `原创`, maybe the author, the account, then the article: the account is the run's last.
+        Some(run - 1)
+    } else {
+        let same = window[..run].iter().position(|&i| !source.is_empty() && words(lines[i]) == words(source));
+        same.or_else(|| window[..run].iter().rposition(|&i| names_account(lines[i], source)))
+    };
+    match found {
+        Some(k) => {
+            next = window[k] + 1;
+            // The label stays where it spells the same words; the header's name replaces another.
+            if words(lines[window[k]]) != words(source) {
+                account = Some(fold_ws(lines[window[k]]));
+            }
+        }
         _ => {
             while let Some(l) = lines.get(next).map(|l| l.trim()) {
                 if matches!(l, "原创" | "转载" | "翻译") || l.is_empty() {
@@ -159,7 +221,27 @@ fn skip_header_block(lines: &[&str], at: usize, title: &str, source: &str) -> us
     if lines.get(next).is_some_and(|l| DATE_LINE.is_match(l.trim())) {
         next += 1;
     }
-    next
+    (next, account)
+}
+
+/// Whether a header line names the account another tool labelled `source`: the same words, or
+/// the label's own spelling of them (`互联网安全内参` for `安全内参`, `看雪学院` for `看雪学苑`,
+/// `M01NTeam` for `M01N Team`).
+fn names_account(line: &str, source: &str) -> bool {
+    let (a, b) = (words(line), words(source));
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    let (ca, cb) = (a.chars().count(), b.chars().count());
+    let (short, long, cs, cl) = if ca <= cb { (&a, &b, ca, cb) } else { (&b, &a, cb, ca) };
+    if cs >= 2 && 2 * cs >= cl && long.contains(short.as_str()) {
+        return true;
+    }
+    // One character apart, in a name of three or more.
+    cs == cl && cs >= 3 && a.chars().zip(b.chars()).filter(|(x, y)| x != y).count() == 1
 }
 
 /// Whether a line is chrome that may stand in the trailer.
@@ -215,7 +297,7 @@ fn trailer_start(lines: &[&str], from: usize, source: &str) -> usize {
     // it as the output will have it keeps a second pass from finding a trailer the first missed.
     let repairs_away = |l: &str| {
         let mut s = String::new();
-        clean_markdown_line(l, &mut s);
+        clean_markdown_line(l, "", &mut s);
         s.trim().is_empty()
     };
     for i in (from..n).rev() {
@@ -230,11 +312,16 @@ fn trailer_start(lines: &[&str], from: usize, source: &str) -> usize {
         return n;
     };
     let trailer_images: Vec<String> = lines[start..].iter().filter_map(|l| image_key(l)).collect();
+    // A picture post's chrome names its account above the marker and again below it (`/300` avatar,
+    // name, `轻触阅读原文`, `/0` avatar, name): a short line the trailer repeats is chrome too.
+    let trailer_names: Vec<String> =
+        lines[start..].iter().map(|l| fold_ws(l)).filter(|l| !l.is_empty() && is_name(l)).collect();
     while start > from {
         let prev = lines[start - 1];
         let chrome = is_chrome(prev, source) && !prev.trim().is_empty()
             || prev.trim().is_empty()
-            || image_key(prev).is_some_and(|k| trailer_images.contains(&k));
+            || image_key(prev).is_some_and(|k| trailer_images.contains(&k))
+            || trailer_names.contains(&fold_ws(prev));
         if !chrome {
             break;
         }
@@ -246,6 +333,9 @@ fn trailer_start(lines: &[&str], from: usize, source: &str) -> usize {
 /// Cleans the kept lines: fenced code verbatim, HTML blocks converted, Markdown lines repaired.
 fn clean_lines(lines: &[&str]) -> String {
     let mut out = String::new();
+    // The last line that closes each element: a start tag after it cannot open a block, and is
+    // known so without scanning to the end (a page of unclosed `<p>` lines would be quadratic).
+    let mut last_close: std::collections::HashMap<String, Option<usize>> = std::collections::HashMap::new();
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
@@ -271,18 +361,113 @@ fn clean_lines(lines: &[&str]) -> String {
             }
             continue;
         }
-        if let Some(root) = html_block_start(trimmed) {
-            let (end, chunk) = html_chunk(lines, i, &root);
-            out.push('\n');
-            out.push_str(&markdown::convert(&chunk).markdown);
-            out.push('\n');
+        if let Some(root) = html_block_start(trimmed)
+            && last_close
+                .entry(root.clone())
+                .or_insert_with(|| {
+                    let close = format!("</{root}");
+                    lines.iter().rposition(|l| l.len() > close.len() && l.to_ascii_lowercase().contains(&close))
+                })
+                .is_some_and(|last| last >= i)
+            && let Some((end, chunk)) = html_chunk(lines, i, &root)
+        {
+            if is_layout(&chunk) {
+                out.push('\n');
+                out.push_str(&markdown::convert(&chunk).markdown);
+                out.push('\n');
+            } else {
+                // A page's source the author pasted as text (`<nav>`, `<button>`, `<meta>`): shown
+                // as written, every tag escaped.
+                for l in &lines[i..end] {
+                    clean_markdown_line(&escape_tags(l), "", &mut out);
+                }
+            }
             i = end;
             continue;
         }
-        clean_markdown_line(line, &mut out);
+        let ahead = if line.contains('<') { paragraph_after(lines, i) } else { String::new() };
+        clean_markdown_line(line, &ahead, &mut out);
         i += 1;
     }
     out
+}
+
+/// Whether every element of an HTML block is one WeChat's editor writes (layout, inline
+/// formatting, its embeds, an SVG animation), so that the block is markup to convert.
+fn is_layout(chunk: &str) -> bool {
+    // `<?php … ?>` and `<!DOCTYPE …>` are a listing's, never an editor's.
+    if chunk.contains("<?") || chunk.contains("<!DOCTYPE") || chunk.contains("<!doctype") {
+        return false;
+    }
+    static START: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<([a-zA-Z][a-zA-Z0-9:-]*)").unwrap());
+    START.captures_iter(chunk).all(|c| {
+        let name = c[1].to_ascii_lowercase();
+        is_html_tag(&name) || is_svg_part(&name) || matches!(name.as_str(), "mp-style-type" | "leaf" | "iframe")
+    })
+}
+
+/// The parts of an SVG drawing or animation, which WeChat's interactive layouts use.
+fn is_svg_part(name: &str) -> bool {
+    matches!(
+        name,
+        "svg"
+            | "g"
+            | "rect"
+            | "path"
+            | "circle"
+            | "ellipse"
+            | "line"
+            | "polyline"
+            | "polygon"
+            | "text"
+            | "tspan"
+            | "animate"
+            | "animatetransform"
+            | "animatemotion"
+            | "set"
+            | "foreignobject"
+            | "defs"
+            | "use"
+            | "image"
+            | "lineargradient"
+            | "radialgradient"
+            | "stop"
+            | "clippath"
+            | "mask"
+            | "pattern"
+            | "filter"
+            | "mpath"
+            | "desc"
+    ) || name.starts_with("fe")
+}
+
+/// A line with every tag-like `<` escaped: it is text.
+fn escape_tags(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut chars = line.chars().peekable();
+    let mut prev = ' ';
+    while let Some(c) = chars.next() {
+        if c == '<'
+            && prev != '\\'
+            && chars.peek().is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?'))
+        {
+            out.push('\\');
+        }
+        out.push(c);
+        prev = c;
+    }
+    out
+}
+
+/// The lines after `at` up to the paragraph's end, lower-cased: where an inline element opened on
+/// line `at` may close.
+fn paragraph_after(lines: &[&str], at: usize) -> String {
+    let mut s = String::new();
+    for l in lines.iter().skip(at + 1).take(40).take_while(|l| !l.trim().is_empty()) {
+        s.push_str(&l.to_ascii_lowercase());
+        s.push('\n');
+    }
+    s
 }
 
 /// The fence a line opens or closes (three or more backticks or tildes), if any.
@@ -292,7 +477,9 @@ fn fence_marker(trimmed: &str) -> Option<String> {
     (run.len() >= 3).then_some(run)
 }
 
-/// Tags that start a block of HTML when a line begins with them.
+/// Tags that start a block of HTML when a line begins with them: the layout elements WeChat
+/// serves inside an article. WeChat never serves `script`, `style`, `iframe`, `object`,
+/// `textarea` or unknown elements there, so in a WeChat record those are the author's words.
 fn is_block_tag(name: &str) -> bool {
     matches!(
         name,
@@ -313,9 +500,6 @@ fn is_block_tag(name: &str) -> bool {
             | "center"
             | "pre"
             | "svg"
-            | "style"
-            | "script"
-            | "iframe"
             | "tbody"
             | "thead"
             | "tr"
@@ -370,11 +554,22 @@ fn is_html_tag(name: &str) -> bool {
 fn html_block_start(trimmed: &str) -> Option<String> {
     let c = TAG.captures(trimmed)?;
     let name = c[2].to_ascii_lowercase();
-    (c[1].is_empty() && is_block_tag(&name)).then_some(name)
+    let attrs = c.get(3).map_or("", |m| m.as_str());
+    (c[1].is_empty() && is_block_tag(&name) && !is_payload(attrs)).then_some(name)
 }
 
-/// The lines of an HTML block that starts at `at`: until its root element closes.
-fn html_chunk(lines: &[&str], at: usize, root: &str) -> (usize, String) {
+/// Attributes no editor writes: event handlers, script addresses. A tag carrying them is a
+/// payload the author quoted (`<svg onload=alert(1)>`), never layout.
+fn is_payload(attrs: &str) -> bool {
+    static PAYLOAD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"(?i)(^|[\s"'/])on[a-z]+\s*=|javascript:|vbscript:"#).unwrap());
+    PAYLOAD.is_match(attrs)
+}
+
+/// The lines of an HTML block that starts at `at`: until its root element closes. `None` when it
+/// never closes: a start tag with no end is the author's text (`<svg onload=alert(1)>：…` in an
+/// XSS write-up), and taking it for a block would swallow the article after it.
+fn html_chunk(lines: &[&str], at: usize, root: &str) -> Option<(usize, String)> {
     let open = format!("<{root}");
     let close = format!("</{root}");
     let mut depth: isize = 0;
@@ -388,10 +583,10 @@ fn html_chunk(lines: &[&str], at: usize, root: &str) -> (usize, String) {
         chunk.push('\n');
         i += 1;
         if depth <= 0 {
-            break;
+            return Some((i, chunk));
         }
     }
-    (i, chunk)
+    None
 }
 
 fn count_tags(lower: &str, open: &str) -> usize {
@@ -409,8 +604,8 @@ fn count_tags(lower: &str, open: &str) -> usize {
 }
 
 /// Repairs one Markdown line; a `<br>` inside it splits it in two. Each repair runs only where
-/// its trigger appears: most lines need none.
-fn clean_markdown_line(line: &str, out: &mut String) {
+/// its trigger appears: most lines need none. `ahead` is the rest of the paragraph, lower case.
+fn clean_markdown_line(line: &str, ahead: &str, out: &mut String) {
     // Invisible characters go first: `*\u{200d}*` is empty emphasis once they are gone.
     let line: Cow<str> = if crate::text::has_invisible(line) {
         Cow::Owned(line.chars().filter(|c| !crate::text::is_invisible(*c)).collect())
@@ -418,9 +613,9 @@ fn clean_markdown_line(line: &str, out: &mut String) {
         Cow::Borrowed(line)
     };
     let line: Cow<str> = if line.contains("&nbsp;") { Cow::Owned(line.replace("&nbsp;", "\u{a0}")) } else { line };
-    let line: Cow<str> = if line.contains('<') { Cow::Owned(strip_inline_html(&line)) } else { line };
+    let line: Cow<str> = if line.contains('<') { Cow::Owned(strip_inline_html(&line, ahead)) } else { line };
     for piece in line.split('\n') {
-        let plain = !piece.contains(['\u{a0}', '*', '[']) && !piece.contains("](") && piece.trim() != "**";
+        let plain = !piece.contains(['\u{a0}', '*', '[', '#']) && !piece.contains("](") && piece.trim() != "**";
         if plain {
             out.push_str(piece);
             out.push('\n');
@@ -453,12 +648,24 @@ fn clean_markdown_line(line: &str, out: &mut String) {
                 s = s.replace("![]()", "");
             }
         }
-        if s.trim() == "**" || s.trim() == "****" {
+        if s.trim() == "**" || s.trim() == "****" || is_empty_heading(&s) {
             s.clear();
         }
         out.push_str(&s);
         out.push('\n');
     }
+}
+
+/// A heading with nothing to say: `##`, `### **` (its emphasis emptied).
+fn is_empty_heading(line: &str) -> bool {
+    let t = line.trim_start_matches(' ');
+    let hashes = t.len() - t.trim_start_matches('#').len();
+    (1..=6).contains(&hashes) && line.len() - t.len() <= 3 && is_blank_md(t.get(hashes..).unwrap_or_default())
+}
+
+/// Only white space and emphasis markers.
+fn is_blank_md(s: &str) -> bool {
+    s.chars().all(|c| c.is_whitespace() || c == '*' || c == '_')
 }
 
 /// Runs of NBSP (mixed with spaces) become one space; leading ones are kept as plain spaces
@@ -487,12 +694,14 @@ fn fold_nbsp(s: &str) -> String {
 
 /// Removes HTML tags from a Markdown line: hidden elements with their text, `<br>` as a line
 /// break, `<img>` as an image, `<a>` as a link; other known tags go, their text stays. A `<name>`
-/// that is not HTML (XML in prose, generics) is escaped so that renderers show it. Code spans
-/// and autolinks are left alone.
-fn strip_inline_html(line: &str) -> String {
+/// that is not layout (XML in prose, generics, a quoted payload, an element that never closes) is
+/// escaped so that renderers show it as written. Code spans and autolinks are left alone.
+fn strip_inline_html(line: &str, ahead: &str) -> String {
     if !line.contains('<') {
         return line.to_string();
     }
+    let lower = line.to_ascii_lowercase();
+    let mut last_close: std::collections::HashMap<String, Option<usize>> = std::collections::HashMap::new();
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
     let mut hidden: Vec<String> = Vec::new();
@@ -517,6 +726,14 @@ fn strip_inline_html(line: &str) -> String {
             rest = rest.get(2..).unwrap_or_default();
             continue;
         }
+        // `<?php … ?>` and `<!-- … -->` are raw HTML to CommonMark: written as text, they would vanish.
+        if rest.starts_with("<?") || rest.starts_with("<!") {
+            if hidden.is_empty() {
+                out.push_str("\\<");
+            }
+            rest = rest.get(1..).unwrap_or_default();
+            continue;
+        }
         if rest.starts_with('<')
             && let Some(c) = TAG.captures(rest)
         {
@@ -524,7 +741,14 @@ fn strip_inline_html(line: &str) -> String {
             let closing = !c[1].is_empty();
             let name = c[2].to_ascii_lowercase();
             let attrs = c.get(3).map_or("", |m| m.as_str());
-            if is_html_tag(&name) {
+            let at = line.len() - rest.len();
+            let closes_later = |name: &str| {
+                // Where each element's last end tag is, found once per name: a long line of HTML
+                // asks this for every tag.
+                let last = *last_close.entry(name.to_string()).or_insert_with(|| lower.rfind(&format!("</{name}")));
+                last.is_some_and(|p| p > at) || ahead.contains(&format!("</{name}"))
+            };
+            if is_html_tag(&name) && is_markup(&name, closing, !c[4].is_empty(), attrs, closes_later) {
                 rest = rest.get(whole.len()..).unwrap_or_default();
                 if !hidden.is_empty() {
                     if closing && hidden.last() == Some(&name) {
@@ -566,12 +790,7 @@ fn strip_inline_html(line: &str) -> String {
                 }
                 continue;
             }
-            let is_autolink = rest
-                .get(1..)
-                .unwrap_or_default()
-                .split(['>', ' '])
-                .next()
-                .is_some_and(|t| t.contains(':') || t.contains('@'));
+            let is_autolink = AUTOLINK.is_match(rest);
             if hidden.is_empty() {
                 if is_autolink {
                     out.push('<');
@@ -589,6 +808,27 @@ fn strip_inline_html(line: &str) -> String {
         rest = rest.get(ch.len_utf8()..).unwrap_or_default();
     }
     out
+}
+
+/// Whether a tag of a layout element's name is markup: not a quoted payload, an image with a
+/// real address, an element that closes on its line or in its paragraph. A start tag that never
+/// closes (`<a href=…>` quoted in prose) is text.
+fn is_markup(name: &str, closing: bool, self_closed: bool, attrs: &str, mut closes: impl FnMut(&str) -> bool) -> bool {
+    if closing {
+        return true;
+    }
+    if is_payload(attrs) {
+        return false;
+    }
+    match name {
+        "img" => ["data-src", "src"].iter().filter_map(|a| attr_value(attrs, a)).any(|src| {
+            let src = src.trim();
+            src.starts_with("http://") || src.starts_with("https://") || src.starts_with("//")
+        }),
+        "br" | "hr" | "wbr" | "col" => true,
+        _ if self_closed => true,
+        _ => closes(name),
+    }
 }
 
 /// Whether a start tag's attributes hide its content: `display:none`, `visibility:hidden`, a
@@ -623,7 +863,7 @@ mod tests {
 
     fn clean_line(line: &str) -> Vec<String> {
         let mut out = String::new();
-        clean_markdown_line(line, &mut out);
+        clean_markdown_line(line, "", &mut out);
         out.strip_suffix('\n').unwrap_or(&out).split('\n').map(str::to_string).collect()
     }
 

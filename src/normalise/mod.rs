@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::article::{Article, ArticleId, WECHAT_HOST, article_address, short_link};
 use crate::record::Record;
 use crate::text::{decode_entities, fold_ws};
-pub use walk::{Destination, NormaliseOptions, Summary, run};
+pub use walk::{Destination, Found, NormaliseOptions, Skip, Summary, run, walk};
 
 /// What became of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -25,7 +25,9 @@ pub enum Outcome {
     Stub,
     /// The article, cut short by the tool that wrote it.
     Truncated,
-    /// Not a record in a format `normalise` reads, or one without a title or account.
+    /// A record without a title or account name: another tool's failed extraction.
+    Incomplete,
+    /// Not a record in a format `normalise` reads.
     Unrecognised,
 }
 
@@ -65,6 +67,9 @@ const STUB_MARKERS: &[(&str, &str)] = &[
 static LINK_TARGET: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(r"\]\([^)]*\)").unwrap());
 
+/// The seed archive cuts titles at 255 characters.
+const TITLE_CUT_AT: usize = 255;
+
 /// The seed archive cuts bodies near 8,000 characters and appends `...`.
 const TRUNCATED_AT: std::ops::RangeInclusive<usize> = 7_900..=8_300;
 
@@ -82,7 +87,7 @@ pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
             record: None,
             url: String::new(),
             kind: "unrecognised",
-            reason: "neither front matter nor a `# title` header line".to_string(),
+            reason: "not a record: neither front matter nor a `# title` line with an account line under it".to_string(),
         };
     };
     let title_text = title_text(&parsed.title);
@@ -98,8 +103,15 @@ pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
     let url = article_address(&raw_url).map(String::from).unwrap_or_default();
     let stop = |outcome, kind, reason: String| Normalised { outcome, record: None, url: url.clone(), kind, reason };
     let cleaned = if truncated {
-        // A cut that fell inside the chrome trailer took nothing of the article.
-        let whole = parsed.body.trim_end().trim_end_matches("...");
+        // A cut that fell inside the chrome trailer took nothing of the article. It usually falls
+        // in the trailer's last image (`![](http://mmbiz.qpic...`): that half line goes.
+        let mut whole = parsed.body.trim_end().trim_end_matches("...");
+        if let Some((before, last)) = whole.rsplit_once('\n')
+            && last.trim_start().starts_with("![")
+            && !last.trim_end().ends_with(')')
+        {
+            whole = before;
+        }
         let cleaned = clean::clean(whole, &title, &source);
         if !cleaned.trailer_cut {
             let n = parsed.body.chars().count();
@@ -112,9 +124,22 @@ pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
     if let Some((kind, phrase)) = stub_notice(&cleaned.body, &title_text) {
         return stop(Outcome::Stub, kind, format!("the page was WeChat's notice “{phrase}”"));
     }
+    let source = match &cleaned.account {
+        Some(account) if !account.is_empty() => account.clone(),
+        _ => source,
+    };
     let mut body = cleaned.body;
     if body.trim().is_empty() {
-        // A text post keeps its words in the title; the body is only chrome.
+        // A text post keeps its words in the title; the body is only chrome. The seed archive cuts
+        // titles at 255 characters: then the words are cut too.
+        let title_chars = parsed.title.chars().count();
+        if title_text.contains('\n') && title_chars >= TITLE_CUT_AT {
+            return stop(
+                Outcome::Truncated,
+                "truncated",
+                format!("a text post whose words survive only in a title cut at {title_chars} characters"),
+            );
+        }
         if title_text.contains('\n') {
             body = crate::markdown::plain_text(&title_text);
         } else {
@@ -123,7 +148,7 @@ pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
     }
     if title.is_empty() || source.is_empty() {
         let missing = if title.is_empty() { "title" } else { "account name" };
-        return stop(Outcome::Unrecognised, "incomplete", format!("no {missing}"));
+        return stop(Outcome::Incomplete, "incomplete", format!("no {missing}"));
     }
     let article = Article {
         cover: cleaned.cover,
@@ -176,10 +201,34 @@ fn stub_notice(body: &str, title_text: &str) -> Option<(&'static str, &'static s
     None
 }
 
+/// Error pages other sites served the archiving tool instead of the article, each phrase as the
+/// page words it (`x.com` asks for JavaScript; a CDN asks for a browser check).
+const SITE_ERRORS: &[&str] = &[
+    "JavaScript is disabled in this browser",
+    "JavaScript 不可用",
+    "Something went wrong, but don’t fret",
+    "Please enable JavaScript and cookies to continue",
+    "Enable JavaScript and cookies to continue",
+    "Checking your browser before accessing",
+    "Attention Required! | Cloudflare",
+    "Access to this page has been denied",
+    "403 Forbidden",
+    "404 Not Found",
+    "Page Not Found",
+];
+
 /// A record of another site: its body stays, its front matter and white space are repaired.
 fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool, extra_fields: bool) -> Normalised {
     let title = fold_ws(&decode_entities(&strip_tags(&parsed.title)));
     let source = fold_ws(&decode_entities(&strip_tags(&parsed.source)));
+    let stop = |outcome, kind, reason: String| Normalised { outcome, record: None, url: url.to_string(), kind, reason };
+    if title.is_empty() || source.is_empty() {
+        let missing = if title.is_empty() { "title" } else { "source" };
+        return stop(Outcome::Incomplete, "incomplete", format!("another site's record with no {missing}"));
+    }
+    if let Some(phrase) = site_error(&parsed.body) {
+        return stop(Outcome::Stub, "site-error", format!("the page was the site's error page “{phrase}”"));
+    }
     let mut body = parsed.body.as_str().trim_start_matches('\n');
     // The other tool's own `# title` line: the record writer puts the title back.
     if let Some(first) = body.lines().next()
@@ -188,8 +237,7 @@ fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool, extra_fields: 
     {
         body = body.get(first.len()..).unwrap_or_default();
     }
-    let article =
-        Article { page_url: Some(url.to_string()), ..Article::plain(title, source, crate::markdown::tidy(body)) };
+    let article = Article { page_url: Some(url.to_string()), ..Article::plain(title, source, other_body(body)) };
     let record = Record::from_parts(article, parsed.date.clone(), parsed.fetch_date.clone());
     let reason = if truncated {
         format!("another site's record; its body was cut at {} characters", parsed.body.chars().count())
@@ -203,6 +251,24 @@ fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool, extra_fields: 
         kind: "other-site",
         reason,
     }
+}
+
+/// The phrase of a site's error page, when the body is one: the phrase, and little else (an
+/// article about a 404 page says much more).
+fn site_error(body: &str) -> Option<&'static str> {
+    let phrase = SITE_ERRORS.iter().find(|p| body.contains(*p))?;
+    let visible: usize = body.lines().map(|l| LINK_TARGET.replace_all(l, "]").chars().count()).sum();
+    (visible < 1500).then_some(*phrase)
+}
+
+/// Another site's body as it was, without what says nothing: empty images, empty list items.
+fn other_body(body: &str) -> String {
+    let kept: Vec<String> = body
+        .split('\n')
+        .filter(|l| !matches!(l.trim(), "-" | "*" | "+"))
+        .map(|l| if l.contains("![]()") { l.replace("![]()", "") } else { l.to_string() })
+        .collect();
+    crate::markdown::tidy(&kept.join("\n"))
 }
 
 /// Text with HTML tags removed (titles that feeds delivered as HTML).

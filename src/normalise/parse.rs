@@ -40,7 +40,11 @@ static FETCH_DATE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$").unwrap());
 static EXTRA_KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_-]*:(\s|$)").unwrap());
 static ACCOUNT_LINE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*(.*?)\s{2,}([0-9]{4}-[0-9]{2}-[0-9]{2}) [0-9]{2}:[0-9]{2}\s*$").unwrap());
+    // Full-width digits still make the line an account line; `is_date` then refuses the date.
+    LazyLock::new(|| {
+        Regex::new(r"^\s*(.*?)\s{2,}([0-9０-９]{4}-[0-9０-９]{2}-[0-9０-９]{2}) [0-9０-９]{2}:[0-9０-９]{2}\s*$")
+            .unwrap()
+    });
 static SOURCE_LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*[-*]?\s*(?:原文链接|原文地址|URL Source|原始链接)\s*[:：]\s*(https?://\S+)\s*$").unwrap()
 });
@@ -145,28 +149,73 @@ fn header_lines(text: &str) -> Option<Parsed> {
         return None;
     }
     let all: Vec<&str> = text.split('\n').collect();
-    let mut source = String::new();
-    let mut date = String::new();
-    let mut body_from = title_at + 1;
     // The account line comes within the next three lines (after an optional `原创 author` line).
-    for (i, line) in all.iter().enumerate().skip(title_at + 1).take(3) {
-        if let Some(c) = ACCOUNT_LINE.captures(line) {
-            let left = c.get(1).map_or("", |m| m.as_str()).trim();
-            source = split_wide(left).last().map(|s| s.to_string()).unwrap_or_default();
-            date = if is_date(&c[2]) { c[2].to_string() } else { String::new() };
-            body_from = i + 1;
-            break;
-        }
-    }
+    let account = all.iter().enumerate().skip(title_at + 1).take(3).find_map(|(i, line)| {
+        let c = ACCOUNT_LINE.captures(line)?;
+        let left = c.get(1).map_or("", |m| m.as_str()).trim();
+        let source = split_wide(left).last().map(|s| s.to_string()).unwrap_or_default();
+        let date = if is_date(&c[2]) { c[2].to_string() } else { String::new() };
+        Some((source, date, String::new(), i + 1))
+    });
+    // A `# title` with neither header under it is a page of links or a README, not a record.
+    let (source, date, variant_url, body_from) = account.or_else(|| listed_header(&all, title_at + 1))?;
     let body = all[body_from.min(all.len())..].join("\n");
     // Some exports name the page they came from near the top.
-    let url = all
-        .iter()
-        .skip(body_from)
-        .take(12)
-        .find_map(|l| SOURCE_LINK.captures(l).map(|c| c[1].to_string()))
-        .unwrap_or_default();
+    let url = if variant_url.is_empty() {
+        all.iter().skip(body_from).take(12).find_map(|l| SOURCE_LINK.captures(l).map(|c| c[1].to_string()))
+    } else {
+        Some(variant_url)
+    }
+    .unwrap_or_default();
     Some(Parsed { title, url, source, date, fetch_date: String::new(), body, format: Format::HeaderLines })
+}
+
+/// The header as a list: `- 来源: 账号`, `- 发布时间(UTC): 2026-04-04 12:00:20`, `- 原文链接: URL`,
+/// then a `----` rule. `未知` (unknown) is no name at all; a UTC time is dated in China Standard
+/// Time, as every record is. Returns (source, date, url, first body line).
+fn listed_header(all: &[&str], from: usize) -> Option<(String, String, String, usize)> {
+    static ITEM: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\s*-\s*(来源|发布时间(?:\s*[(（]UTC[)）])?|原文链接)\s*[:：]\s*(.*?)\s*$").unwrap()
+    });
+    let (mut source, mut date, mut url) = (None, String::new(), String::new());
+    let mut at = from;
+    while let Some(line) = all.get(at) {
+        if line.trim().is_empty() {
+            at += 1;
+            continue;
+        }
+        let Some(c) = ITEM.captures(line) else { break };
+        let value = c[2].to_string();
+        match &c[1] {
+            "来源" => {
+                source = Some(if matches!(value.as_str(), "未知" | "unknown" | "-") { String::new() } else { value })
+            }
+            "原文链接" => url = value.split_whitespace().next().unwrap_or_default().to_string(),
+            key => date = listed_date(&value, key.contains("UTC")),
+        }
+        at += 1;
+    }
+    let source = source?;
+    while all.get(at).is_some_and(|l| l.trim().is_empty()) {
+        at += 1;
+    }
+    if all.get(at).is_some_and(|l| l.trim().len() >= 3 && l.trim().chars().all(|c| c == '-')) {
+        at += 1;
+    }
+    Some((source, date, url, at))
+}
+
+/// `YYYY-MM-DD[ HH:MM[:SS]]` as the day it was in China (UTC+8) when `utc`.
+fn listed_date(value: &str, utc: bool) -> String {
+    let value = value.trim();
+    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(value, format) {
+            let t = if utc { t + chrono::Duration::hours(8) } else { t };
+            return t.format("%Y-%m-%d").to_string();
+        }
+    }
+    let day = value.get(..10).unwrap_or_default();
+    if is_date(day) && !utc { day.to_string() } else { String::new() }
 }
 
 /// Splits on runs of two or more spaces (the header line's column separator).
@@ -239,5 +288,21 @@ mod tests {
         assert_eq!((p.source.as_str(), p.date.as_str()), ("升斗安全", "2026-01-18"));
         assert_eq!(p.body, "正文");
         assert!(parse("no title here").is_none());
+        // A page of links under a heading, a README: no header, no record.
+        assert!(parse("# 每日安全资讯（2022-04-11）\n\n- Feed\n  - [a](https://a)\n").is_none());
+        assert!(parse("# 历史存档\n").is_none());
+        assert!(parse("").is_none());
+    }
+
+    #[test]
+    fn header_as_a_list() {
+        let p = parse("# T\n\n- 来源: 安全号\n- 发布时间(UTC): 2026-04-04 17:00:20\n- 原文链接: https://mp.weixin.qq.com/s/abc\n\n----\n\n正文\n").unwrap();
+        assert_eq!(
+            (p.source.as_str(), p.date.as_str(), p.url.as_str()),
+            ("安全号", "2026-04-05", "https://mp.weixin.qq.com/s/abc")
+        );
+        assert_eq!(p.body.trim(), "正文");
+        let unknown = parse("# T\n\n- 来源: 未知\n- 发布时间(UTC): 2026-04-01 03:28:00\n- 原文链接: https://x.y/z\n\n----\n\nTitle: T\n").unwrap();
+        assert_eq!((unknown.source.as_str(), unknown.date.as_str()), ("", "2026-04-01"));
     }
 }

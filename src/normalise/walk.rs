@@ -64,8 +64,17 @@ pub struct Summary {
     pub truncated: usize,
     /// Records of other sites (repaired and kept).
     pub other_sites: usize,
+    /// Records without a title or account name (failed extractions of another tool).
+    pub incomplete: usize,
     /// Files in no known record format.
     pub unrecognised: usize,
+    /// Each kind of reported file (`chrome-only`, `deleted`, `site-error`, `truncated`, …) and how
+    /// many: the kinds of the report, counted.
+    pub kinds: std::collections::BTreeMap<&'static str, usize>,
+    /// Hidden folders not entered (`.git`, `.wxsec`).
+    pub skipped_folders: usize,
+    /// Files not read: not records by their name, or symbolic links.
+    pub skipped_files: usize,
     /// Files that could not be read or written.
     pub errors: usize,
     /// Stubs and truncated records put into the crawl queue (`--queue`).
@@ -78,18 +87,30 @@ pub struct Summary {
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} read, {} written, {} unchanged, {} stubs", self.read, self.written, self.unchanged, self.stubs)?;
+        let stub_kinds: Vec<String> = self
+            .kinds
+            .iter()
+            .filter(|(k, _)| !matches!(**k, "truncated" | "incomplete" | "unrecognised" | "error"))
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        if !stub_kinds.is_empty() {
+            write!(f, " ({})", stub_kinds.join(", "))?;
+        }
         write!(
             f,
-            "{} read, {} written, {} unchanged, {} stubs, {} truncated, {} other sites, {} unrecognised, {} errors",
-            self.read,
-            self.written,
-            self.unchanged,
-            self.stubs,
-            self.truncated,
-            self.other_sites,
-            self.unrecognised,
-            self.errors
+            ", {} truncated, {} other sites, {} incomplete, {} unrecognised, {} errors",
+            self.truncated, self.other_sites, self.incomplete, self.unrecognised, self.errors
         )?;
+        if self.skipped_folders + self.skipped_files > 0 {
+            write!(
+                f,
+                ", {} skipped ({} hidden folders, {} files not records)",
+                self.skipped_folders + self.skipped_files,
+                self.skipped_folders,
+                self.skipped_files
+            )?;
+        }
         if self.queued > 0 {
             write!(f, ", {} queued for the crawl", self.queued)?;
         }
@@ -108,14 +129,35 @@ struct ReportLine<'a> {
     reason: &'a str,
 }
 
+/// What the walk finds.
+pub enum Found {
+    /// A record file, with the path it keeps relative to its input.
+    Record(PathBuf, PathBuf),
+    /// Something not read: a hidden folder (`.git`, `.wxsec`), a file that is not a record
+    /// (`.png`, `.json`), a symlink, the output folder inside the input. Counted, never silent.
+    Skipped(Skip),
+}
+
+/// Why something was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// A hidden folder (its files are not counted one by one).
+    HiddenFolder,
+    /// A file whose name does not end in `.md`, `.markdown` or `.txt`.
+    NotRecord,
+    /// A symbolic link (never followed: it may leave the archive).
+    Symlink,
+}
+
 /// Walks the inputs and hands each record file to `found` with the path it keeps relative to
 /// its input, in sorted order, without collecting them (an archive may hold millions). A folder
 /// that cannot be read is handed over as an error; `found` returning false stops the walk.
-pub fn walk(paths: &[PathBuf], skip: Option<&Path>, mut found: impl FnMut(Result<(PathBuf, PathBuf)>) -> bool) {
+/// Hidden record files (`.NET 反序列化….md` is an article's title) are read; hidden folders are not.
+pub fn walk(paths: &[PathBuf], skip: Option<&Path>, mut found: impl FnMut(Result<Found>) -> bool) {
     for input in paths {
         if std::fs::metadata(input).is_ok_and(|m| m.is_file()) {
             let name = input.file_name().map(PathBuf::from).unwrap_or_else(|| input.clone());
-            if !found(Ok((input.clone(), name))) {
+            if !found(Ok(Found::Record(input.clone(), name))) {
                 return;
             }
             continue;
@@ -138,18 +180,28 @@ pub fn walk(paths: &[PathBuf], skip: Option<&Path>, mut found: impl FnMut(Result
             entries.sort();
             let mut subdirs = Vec::new();
             for path in entries {
-                let hidden = path.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.'));
+                let hidden = path.file_name().map(|n| n.as_encoded_bytes().starts_with(b".")).unwrap_or(true);
                 let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
-                if hidden || meta.file_type().is_symlink() {
-                    continue;
-                }
-                if meta.is_dir() {
-                    subdirs.push(path);
+                let skipped = if meta.file_type().is_symlink() {
+                    Some(Skip::Symlink)
+                } else if meta.is_dir() {
+                    if !hidden {
+                        subdirs.push(path.clone());
+                    }
+                    hidden.then_some(Skip::HiddenFolder)
                 } else if is_record_file(&path) {
                     let rel = path.strip_prefix(input).map(Path::to_path_buf).unwrap_or_else(|_| path.clone());
-                    if !found(Ok((path, rel))) {
+                    if !found(Ok(Found::Record(path, rel))) {
                         return;
                     }
+                    None
+                } else {
+                    Some(Skip::NotRecord)
+                };
+                if let Some(why) = skipped
+                    && !found(Ok(Found::Skipped(why)))
+                {
+                    return;
                 }
             }
             stack.extend(subdirs.into_iter().rev());
@@ -201,6 +253,7 @@ pub fn run(
     // Twice the cores: a worker waiting on fsync leaves its core to another.
     let workers = (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(2, 16);
     let (job_tx, job_rx) = mpsc::sync_channel::<Result<(PathBuf, PathBuf)>>(256);
+    let (skipped_folders, skipped_files) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let job_rx = Mutex::new(job_rx);
     let (tx, rx) = mpsc::sync_channel::<(PathBuf, Result<(FileOutcome, super::Normalised, PathBuf)>)>(64);
     let state = opts.state.as_deref().map(crate::crawl::state::State::open).transpose()?;
@@ -211,9 +264,21 @@ pub fn run(
         s.begin()?;
     }
     std::thread::scope(|scope| -> Result<()> {
-        let found_ref = &found;
+        let (found_ref, folders, files) = (&found, &skipped_folders, &skipped_files);
         scope.spawn(move || {
             walk(paths, skip, |job| {
+                let job = match job {
+                    Ok(Found::Record(path, rel)) => Ok((path, rel)),
+                    Ok(Found::Skipped(Skip::HiddenFolder)) => {
+                        folders.fetch_add(1, Ordering::Relaxed);
+                        return true;
+                    }
+                    Ok(Found::Skipped(_)) => {
+                        files.fetch_add(1, Ordering::Relaxed);
+                        return true;
+                    }
+                    Err(e) => Err(e),
+                };
                 found_ref.fetch_add(1, Ordering::Relaxed);
                 job_tx.send(job).is_ok()
             })
@@ -263,7 +328,11 @@ pub fn run(
                         FileOutcome::Other { .. } => summary.other_sites += 1,
                         FileOutcome::Reported(Outcome::Stub) => summary.stubs += 1,
                         FileOutcome::Reported(Outcome::Truncated) => summary.truncated += 1,
+                        FileOutcome::Reported(Outcome::Incomplete) => summary.incomplete += 1,
                         FileOutcome::Reported(_) => summary.unrecognised += 1,
+                    }
+                    if n.record.is_none() {
+                        *summary.kinds.entry(n.kind).or_default() += 1;
                     }
                     (!n.reason.is_empty() || n.record.is_none()).then(|| (n.url, n.kind.to_string(), n.reason))
                 }
@@ -283,6 +352,8 @@ pub fn run(
         }
         Ok(())
     })?;
+    summary.skipped_folders = skipped_folders.into_inner();
+    summary.skipped_files = skipped_files.into_inner();
     if let Some(s) = &state {
         s.commit()?;
     }
