@@ -96,9 +96,12 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
             let text = text_content(&cgi).unwrap_or_default();
             // A text post has no title of its own: WeChat's share card shows its first line.
             if title.is_empty() {
-                title = clean_value(&first_line(&text)).unwrap_or_default();
+                // The first line without the links the editor put in it.
+                static ANCHOR_TAG: std::sync::LazyLock<regex::Regex> =
+                    std::sync::LazyLock::new(|| regex::Regex::new(r"(?i)</?a(\s[^<>]*)?>").unwrap());
+                title = clean_value(&ANCHOR_TAG.replace_all(&first_line(&text), "")).unwrap_or_default();
             }
-            (markdown::plain_text(&text), Vec::new())
+            (markdown::post_text(&text), Vec::new())
         }
         Kind::Share => {
             let (body, images, original) = share_body(html);
@@ -214,7 +217,7 @@ fn text_content(cgi: &Value) -> Option<String> {
 /// A picture post: its description, then every picture in order.
 fn picture_body(cgi: &Value) -> (String, Vec<String>) {
     let text = text_content(cgi).unwrap_or_default();
-    let mut out = markdown::plain_text(&text);
+    let mut out = markdown::post_text(&text);
     let mut images = Vec::new();
     for item in cgi.list("picture_page_info_list") {
         if let Some(url) = item.str("cdn_url") {

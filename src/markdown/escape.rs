@@ -61,6 +61,54 @@ fn looks_like_entity(rest: &[char]) -> bool {
     false
 }
 
+/// Runs of four or more `*` settled: such a run is a row of `**` delimiters, each pair an emphasis
+/// opened and closed on nothing (`****`) or closed and opened again (`**a****b**`, one run split in
+/// two). Both say nothing; what is left is one `**` when the row closes or opens one, none when
+/// it does both or neither. An odd `*` left over (italics) stays. Code spans and escaped stars are
+/// text and are left alone.
+pub fn settle_stars(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while !rest.is_empty() {
+        if rest.starts_with('`') {
+            let run = rest.chars().take_while(|c| *c == '`').count();
+            let ticks = rest.get(..run).unwrap_or_default();
+            if let Some(close) = rest.get(run..).unwrap_or_default().find(ticks) {
+                out.push_str(rest.get(..run + close + run).unwrap_or_default());
+                rest = rest.get(run + close + run..).unwrap_or_default();
+                continue;
+            }
+            out.push_str(ticks);
+            rest = rest.get(run..).unwrap_or_default();
+            continue;
+        }
+        if rest.starts_with("\\*") {
+            out.push_str("\\*");
+            rest = rest.get(2..).unwrap_or_default();
+            continue;
+        }
+        if rest.starts_with('*') {
+            let n = rest.bytes().take_while(|b| *b == b'*').count();
+            if n >= 4 {
+                if (n / 2) % 2 == 1 {
+                    out.push_str("**");
+                }
+                if n % 2 == 1 {
+                    out.push('*');
+                }
+            } else {
+                out.push_str(rest.get(..n).unwrap_or_default());
+            }
+            rest = rest.get(n..).unwrap_or_default();
+            continue;
+        }
+        let Some(c) = rest.chars().next() else { break };
+        out.push(c);
+        rest = rest.get(c.len_utf8()..).unwrap_or_default();
+    }
+    out
+}
+
 /// Escapes what would make a line start a heading, quote, list, fence or thematic break.
 pub fn escape_line_start(line: &str) -> String {
     let bytes = line.as_bytes();
@@ -187,5 +235,14 @@ mod tests {
         assert!(is_safe_url("/relative"));
         assert_eq!(escape_url("https://a.b/x (1)"), "https://a.b/x%20%281%29");
         assert_eq!(code_span("a`b"), "``a`b``");
+    }
+
+    #[test]
+    fn star_rows_settle() {
+        assert_eq!(settle_stars("**a****b**"), "**ab**");
+        assert_eq!(settle_stars("**06******"), "**06**");
+        assert_eq!(settle_stars("******不想错过任何消息？设置星标****↓ ↓**"), "**不想错过任何消息？设置星标↓ ↓**");
+        assert_eq!(settle_stars("a ******** b"), "a  b");
+        assert_eq!(settle_stars("`****` \\**** *****"), "`****` \\**** *");
     }
 }

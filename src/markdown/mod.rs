@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use ego_tree::NodeRef;
 use scraper::{Html, Node, node::Element};
 
-pub use escape::{escape_line_start, escape_text, escape_url, is_safe_url};
+pub use escape::{escape_line_start, escape_text, escape_url, is_safe_url, settle_stars};
 pub use tidy::tidy;
 
 /// The result of converting a content fragment.
@@ -35,7 +35,35 @@ pub fn convert(fragment: &str) -> Converted {
     let mut cx = Blocks::default();
     em.children(doc.tree.root(), &mut cx, 0);
     cx.flush();
-    Converted { markdown: tidy(&cx.blocks.join("\n\n")), images: em.images }
+    Converted { markdown: settle_rows(&tidy(&cx.blocks.join("\n\n"))), images: em.images }
+}
+
+/// Emphasis left empty or split in two by the editor's markup (`**a****b**`, `**06******`) is
+/// settled on every line outside code blocks.
+fn settle_rows(md: &str) -> String {
+    if !md.contains("****") {
+        return md.to_string();
+    }
+    let mut out = String::with_capacity(md.len());
+    let mut fence: Option<String> = None;
+    for line in md.split_inclusive('\n') {
+        let t = line.trim_start();
+        let ticks: String = t.chars().take_while(|c| *c == '`').collect();
+        if ticks.len() >= 3 {
+            match &fence {
+                Some(f) if ticks.len() >= f.len() && t.trim_end().len() == ticks.len() => fence = None,
+                None => fence = Some(ticks),
+                _ => {}
+            }
+            out.push_str(line);
+        } else if fence.is_none() && line.contains("****") {
+            out.push_str(&settle_stars(line));
+        } else {
+            out.push_str(line);
+        }
+    }
+    // A line that was only stars is empty now.
+    tidy(&out)
 }
 
 /// Plain text (a text post, a picture post's description, a share comment, a text post kept in a
@@ -50,6 +78,54 @@ pub fn plain_text(text: &str) -> String {
         let mut escaped = String::new();
         escape_text(&line, &mut escaped);
         out.push_str(&escape_line_start(&escaped));
+        out.push_str("\n\n");
+    }
+    tidy(&out)
+}
+
+/// The text of a text or picture post (`content_noencode`), which is plain text except for the
+/// links WeChat's editor puts in it (`<a class="normal_text_link" href=…>`, a picture reference
+/// `wx_img_refer_link`, a mini-program `weapp_text_link`): those are links (or their words, where
+/// they lead nowhere a record can), everything else is text as written.
+pub fn post_text(text: &str) -> String {
+    if !text.contains("<a") && !text.contains("<A") {
+        return plain_text(text);
+    }
+    static ANCHOR: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r#"(?is)<a(\s[^<>]*)?>(.*?)</a\s*>"#).unwrap());
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = crate::text::fold_ws(line);
+        if line.is_empty() {
+            continue;
+        }
+        let mut md = String::new();
+        let mut last = 0;
+        for c in ANCHOR.captures_iter(&line) {
+            let (Some(whole), Some(inner)) = (c.get(0), c.get(2)) else { continue };
+            escape_text(line.get(last..whole.start()).unwrap_or_default(), &mut md);
+            last = whole.end();
+            let words = crate::text::fold_ws(&crate::text::decode_entities(inner.as_str()));
+            let href = c
+                .get(1)
+                .and_then(|a| {
+                    crate::extract::locate::attr(&format!("<a {}>", a.as_str()), "href")
+                        .map(crate::text::decode_entities)
+                })
+                .map(|h| h.trim().to_string())
+                .filter(|h| is_safe_url(h) && h.starts_with("http"));
+            match href {
+                Some(h) if !words.is_empty() => {
+                    let target = crate::article::article_address(&h).map(String::from).unwrap_or(h);
+                    md.push('[');
+                    escape_text(&words, &mut md);
+                    md.push_str(&format!("]({})", escape_url(&target)));
+                }
+                _ => escape_text(&words, &mut md),
+            }
+        }
+        escape_text(line.get(last..).unwrap_or_default(), &mut md);
+        out.push_str(&escape_line_start(md.trim()));
         out.push_str("\n\n");
     }
     tidy(&out)
@@ -181,22 +257,32 @@ fn is_skipped(name: &str) -> bool {
     )
 }
 
+/// What of an element a reader sees.
+enum Hidden {
+    No,
+    /// `display:none`, `visibility:hidden`, `hidden`: nothing.
+    All,
+    /// A zero font size: no words, but its pictures.
+    Text,
+}
+
 /// `display:none` and friends: text a reader never sees is not the article's.
-fn is_hidden(node: NodeRef<Node>, el: &Element) -> bool {
+fn is_hidden(node: NodeRef<Node>, el: &Element) -> Hidden {
     if el.attr("hidden").is_some() {
-        return true;
+        return Hidden::All;
     }
-    let Some(style) = el.attr("style") else { return false };
+    let Some(style) = el.attr("style") else { return Hidden::No };
     if hides_box(style) {
-        return true;
+        return Hidden::All;
     }
     // A zero font size hides text, unless a descendant sets its own size: editors zero the
     // container's font to remove the gaps between inline blocks.
-    font_sizes(style).any(|n| n == 0.0)
+    let zero = font_sizes(style).any(|n| n == 0.0)
         && !node.descendants().skip(1).any(|n| match n.value() {
             Node::Element(e) => e.attr("style").is_some_and(|s| font_sizes(s).any(|n| n > 0.0)),
             _ => false,
-        })
+        });
+    if zero { Hidden::Text } else { Hidden::No }
 }
 
 /// Whether an inline style hides its element's text (for markup without a tree around it).
@@ -314,8 +400,26 @@ impl Emitter {
 
     fn element(&mut self, node: NodeRef<Node>, el: &Element, cx: &mut Blocks, depth: usize) {
         let name = el.name();
-        if is_skipped(name) || is_hidden(node, el) {
+        if is_skipped(name) {
             return;
+        }
+        match is_hidden(node, el) {
+            Hidden::No => {}
+            Hidden::All => return,
+            Hidden::Text => {
+                // A zero font size hides words, not pictures: editors zero the font around images
+                // to close the gaps between them.
+                for d in node.descendants() {
+                    if let Node::Element(e) = d.value()
+                        && e.name() == "img"
+                        && let Some(src) = image_src(e)
+                    {
+                        let md = self.image_md(&src, "");
+                        cx.para.push_str(&md);
+                    }
+                }
+                return;
+            }
         }
         // WeChat's code-snippet line numbers: a list of empty items beside the code.
         if name == "ul" && has_class(el, "code-snippet__line-index") {
@@ -574,7 +678,7 @@ impl Emitter {
         let mut items = Vec::new();
         for child in node.children() {
             let blocks = match child.value() {
-                Node::Element(c) if is_skipped(c.name()) || is_hidden(child, c) => continue,
+                Node::Element(c) if is_skipped(c.name()) || !matches!(is_hidden(child, c), Hidden::No) => continue,
                 Node::Element(c) if c.name() == "li" => self.container(child, depth + 1),
                 Node::Element(_) => {
                     let mut sub = Blocks::default();
@@ -870,7 +974,8 @@ fn code_language(node: NodeRef<Node>, el: &Element) -> String {
 
 /// One line naming an embedded player or card, with its link where it has one.
 fn embed_line(name: &str, el: &Element) -> Option<String> {
-    let attr = |a: &str| el.attr(a).map(crate::text::fold_ws).filter(|v| !v.is_empty());
+    // Some editors escape a name twice (`Ep&amp;nbsp;1`): decoded until it stays the same.
+    let attr = |a: &str| el.attr(a).map(|v| crate::text::fold_ws(&decode_fully(v))).filter(|v| !v.is_empty());
     let label = |kind: &str, title: Option<String>| {
         let mut s = String::from(kind);
         if let Some(t) = title {
@@ -926,6 +1031,22 @@ fn embed_line(name: &str, el: &Element) -> Option<String> {
         _ => label("小程序", attr("data-miniprogram-title").or_else(|| attr("data-title"))),
     };
     Some(line)
+}
+
+/// Entities decoded until none is left (at most a few rounds), NBSP made a space.
+fn decode_fully(v: &str) -> String {
+    let mut s = v.to_string();
+    for _ in 0..4 {
+        if !s.contains('&') {
+            break;
+        }
+        let next = crate::text::decode_entities(&s);
+        if next == s {
+            break;
+        }
+        s = next;
+    }
+    s.replace('\u{a0}', " ")
 }
 
 /// Tencent Video's player address → the watch page of the same video.

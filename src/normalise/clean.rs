@@ -80,7 +80,6 @@ static COVER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^!\[cover_image\]\
 static IMAGE_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^!\[[^\]]*\]\(([^)\s]*)(?:\s+[^)]*)?\)$").unwrap());
 static DATE_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[0-9]{4}[-年/.][0-9]{1,2}[-月/.][0-9]{1,2}日?(\s+[0-9]{1,2}:[0-9]{2})?$").unwrap());
-static EMPTY_STRONG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|[^*\\])\*\*\*\*([^*]|$)").unwrap());
 static EMPTY_LINK_TITLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(\[[^\]]*\]\([^)\s]+) ""\)"#).unwrap());
 static BAD_LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(^|[^!\\])\[([^\]]*)\]\(\s*(?:(?i:javascript|vbscript|data):(?:[^()]|\([^()]*\))*)?\s*\)").unwrap()
@@ -339,23 +338,51 @@ fn clean_lines(lines: &[&str]) -> String {
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
+        // Empty emphasis glued to a fence (`****```java`) says nothing; the fence it hides opens a
+        // code block all the same, or the rest of the file would be read inside out.
+        let line = match line.trim_start().trim_start_matches('*') {
+            unstarred if unstarred.len() < line.trim_start().len() && fence_marker(unstarred).is_some() => unstarred,
+            _ => line,
+        };
         let trimmed = line.trim_start();
         if let Some(fence) = fence_marker(trimmed)
             && let Some(mark) = fence.chars().next()
         {
+            // Some exporters fence code twice (a bare fence, then the fence naming the language;
+            // at the end a second bare fence): read literally, every other block is inside out.
+            let doubled = i > 0 && lines.get(i - 1).is_some_and(|l| is_bare_fence(l)) && !is_bare_fence(line);
+            if is_bare_fence(line)
+                && lines.get(i + 1).is_some_and(|l| fence_marker(l.trim_start()).is_some() && !is_bare_fence(l))
+            {
+                i += 1;
+                continue;
+            }
             // A fenced block runs to its closing fence (or the end): copied as it is, NBSP made
-            // plain spaces so indentation survives.
-            out.push_str(&line.replace('\u{a0}', " "));
+            // plain spaces so indentation survives. A fence indented four or more (inside a list
+            // item) moves to the margin with its lines: every reader then takes it for code.
+            let indent = line.len() - line.trim_start_matches(' ').len();
+            let unindent = |l: &str| -> String {
+                let l = l.replace('\u{a0}', " ");
+                if indent <= 3 {
+                    return l;
+                }
+                let lead = l.len() - l.trim_start_matches(' ').len();
+                l.get(lead.min(indent)..).unwrap_or_default().to_string()
+            };
+            out.push_str(&unindent(line));
             out.push('\n');
             i += 1;
             while i < lines.len() {
                 let l = lines[i];
-                out.push_str(&l.replace('\u{a0}', " "));
+                out.push_str(&unindent(l));
                 out.push('\n');
                 i += 1;
                 if fence_marker(l.trim_start()).is_some_and(|f| f.starts_with(mark) && f.len() >= fence.len())
                     && l.trim_start().trim_start_matches(mark).trim().is_empty()
                 {
+                    if doubled && lines.get(i).is_some_and(|l| is_bare_fence(l)) {
+                        i += 1;
+                    }
                     break;
                 }
             }
@@ -399,10 +426,12 @@ fn is_layout(chunk: &str) -> bool {
     if chunk.contains("<?") || chunk.contains("<!DOCTYPE") || chunk.contains("<!doctype") {
         return false;
     }
-    static START: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<([a-zA-Z][a-zA-Z0-9:-]*)").unwrap());
+    static START: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<([a-zA-Z][a-zA-Z0-9:-]*)([^<>]*)").unwrap());
     START.captures_iter(chunk).all(|c| {
         let name = c[1].to_ascii_lowercase();
-        is_html_tag(&name) || is_svg_part(&name) || matches!(name.as_str(), "mp-style-type" | "leaf" | "iframe")
+        // A video's frame has its player's address; a bare `<iframe>` is a word.
+        let frame = name == "iframe" && c[2].contains("src=");
+        frame || is_html_tag(&name) || is_svg_part(&name) || matches!(name.as_str(), "mp-style-type" | "leaf")
     })
 }
 
@@ -468,6 +497,12 @@ fn paragraph_after(lines: &[&str], at: usize) -> String {
         s.push('\n');
     }
     s
+}
+
+/// A fence line with no language: only backticks or tildes.
+fn is_bare_fence(line: &str) -> bool {
+    let t = line.trim();
+    t.len() >= 3 && (t.chars().all(|c| c == '`') || t.chars().all(|c| c == '~'))
 }
 
 /// The fence a line opens or closes (three or more backticks or tildes), if any.
@@ -623,10 +658,7 @@ fn clean_markdown_line(line: &str, ahead: &str, out: &mut String) {
         }
         let mut s = fold_nbsp(piece);
         if s.contains("****") {
-            // Matches overlap (`**a****b****c**`): repeat until none is left.
-            while EMPTY_STRONG.is_match(&s) {
-                s = EMPTY_STRONG.replace_all(&s, "$1$2").into_owned();
-            }
+            s = markdown::settle_stars(&s);
         }
         if s.contains("](") {
             if s.contains(" \"\")") {
@@ -648,7 +680,7 @@ fn clean_markdown_line(line: &str, ahead: &str, out: &mut String) {
                 s = s.replace("![]()", "");
             }
         }
-        if s.trim() == "**" || s.trim() == "****" || is_empty_heading(&s) {
+        if s.trim().chars().all(|c| c == '*') || is_empty_heading(&s) {
             s.clear();
         }
         out.push_str(&s);
@@ -657,7 +689,7 @@ fn clean_markdown_line(line: &str, ahead: &str, out: &mut String) {
 }
 
 /// A heading with nothing to say: `##`, `### **` (its emphasis emptied).
-fn is_empty_heading(line: &str) -> bool {
+pub(crate) fn is_empty_heading(line: &str) -> bool {
     let t = line.trim_start_matches(' ');
     let hashes = t.len() - t.trim_start_matches('#').len();
     (1..=6).contains(&hashes) && line.len() - t.len() <= 3 && is_blank_md(t.get(hashes..).unwrap_or_default())

@@ -261,11 +261,11 @@ fn site_error(body: &str) -> Option<&'static str> {
     (visible < 1500).then_some(*phrase)
 }
 
-/// Another site's body as it was, without what says nothing: empty images, empty list items.
+/// Another site's body as it was, without what says nothing: empty images, list items, headings.
 fn other_body(body: &str) -> String {
     let kept: Vec<String> = body
         .split('\n')
-        .filter(|l| !matches!(l.trim(), "-" | "*" | "+"))
+        .filter(|l| !matches!(l.trim(), "-" | "*" | "+") && !clean::is_empty_heading(l))
         .map(|l| if l.contains("![]()") { l.replace("![]()", "") } else { l.to_string() })
         .collect();
     crate::markdown::tidy(&kept.join("\n"))

@@ -161,8 +161,14 @@ fn header_lines(text: &str) -> Option<Parsed> {
     let (source, date, variant_url, body_from) = account.or_else(|| listed_header(&all, title_at + 1))?;
     let body = all[body_from.min(all.len())..].join("\n");
     // Some exports name the page they came from near the top.
+    // Under an account line the record is the WeChat article: a `原文链接` in its first lines is
+    // the page it reposts (article text), unless it is the article's own address.
     let url = if variant_url.is_empty() {
-        all.iter().skip(body_from).take(12).find_map(|l| SOURCE_LINK.captures(l).map(|c| c[1].to_string()))
+        all.iter()
+            .skip(body_from)
+            .take(12)
+            .find_map(|l| SOURCE_LINK.captures(l).map(|c| c[1].to_string()))
+            .filter(|u| u.contains("mp.weixin.qq.com/"))
     } else {
         Some(variant_url)
     }
