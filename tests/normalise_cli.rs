@@ -69,7 +69,9 @@ fn mirrors_records_reports_the_rest_and_rewrites_nothing_twice() {
     assert_eq!(
         line,
         format!(
-            "normalise: {n} read, 11 written, 0 unchanged, 7 stubs, 1 truncated, 1 other sites, 0 unrecognised, 0 errors"
+            "normalise: {n} read, 17 written, 0 unchanged, 9 stubs (1 blocked, 1 cancelled, 2 chrome-only, 1 deleted, \
+             1 migrated, 1 removed, 1 site-error, 1 verify), 2 truncated, 1 other sites, 2 incomplete, 2 unrecognised, \
+             0 errors"
         )
     );
     // Every written record is at its input's relative path and equals the expected fixture.
@@ -84,8 +86,15 @@ fn mirrors_records_reports_the_rest_and_rewrites_nothing_twice() {
     }
     let report_lines: Vec<serde_json::Value> =
         std::fs::read_to_string(&report).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(report_lines.len(), 8, "7 stubs and 1 truncated");
-    assert!(report_lines.iter().all(|v| v["path"].is_string() && v["url"].as_str().unwrap().starts_with("https://")));
+    assert_eq!(report_lines.len(), 15, "9 stubs, 2 truncated, 2 incomplete, 2 unrecognised");
+    // The report names the kinds the summary counts.
+    for (kind, count) in
+        [("chrome-only", 2), ("site-error", 1), ("truncated", 2), ("incomplete", 2), ("unrecognised", 2)]
+    {
+        assert_eq!(report_lines.iter().filter(|v| v["kind"] == kind).count(), count, "{kind}");
+    }
+    assert!(report_lines.iter().all(|v| v["path"].is_string()
+        && (v["kind"] == "unrecognised" || v["url"].as_str().unwrap().starts_with("https://"))));
     assert!(report_lines.iter().any(|v| v["kind"] == "migrated"));
 
     let mtimes: Vec<_> =
@@ -94,7 +103,9 @@ fn mirrors_records_reports_the_rest_and_rewrites_nothing_twice() {
     assert_eq!(
         summary(&second.get_output().stderr),
         format!(
-            "normalise: {n} read, 0 written, 11 unchanged, 7 stubs, 1 truncated, 1 other sites, 0 unrecognised, 0 errors"
+            "normalise: {n} read, 0 written, 17 unchanged, 9 stubs (1 blocked, 1 cancelled, 2 chrome-only, 1 deleted, \
+             1 migrated, 1 removed, 1 site-error, 1 verify), 2 truncated, 1 other sites, 2 incomplete, 2 unrecognised, \
+             0 errors"
         )
     );
     let again: Vec<_> =
@@ -120,7 +131,7 @@ fn in_place_replaces_records_and_leaves_stubs() {
     }
     let second =
         Command::cargo_bin("wxsec").unwrap().args(["normalise", "--in-place"]).arg(dir.path()).assert().success();
-    assert!(summary(&second.get_output().stderr).contains(" 0 written, 11 unchanged"));
+    assert!(summary(&second.get_output().stderr).contains(" 0 written, 17 unchanged"));
 }
 
 #[test]
@@ -136,4 +147,71 @@ fn bad_usage_and_missing_paths_have_their_codes() {
         .code(6);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(stderr.contains("/nonexistent/wxsec-records: cannot read"), "{stderr}");
+}
+
+/// Hidden record files are articles (`.NET 反序列化.md`); hidden folders, files that are not records
+/// and symlinks are not read, and each is counted.
+#[test]
+fn hidden_records_are_read_and_everything_skipped_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/records");
+    std::fs::copy(fixtures.join("raw-header.md"), dir.path().join(".NET 反序列化漏洞.md")).unwrap();
+    std::fs::create_dir_all(dir.path().join(".git/objects")).unwrap();
+    std::fs::copy(fixtures.join("raw-header.md"), dir.path().join(".git/objects/x.md")).unwrap();
+    std::fs::write(dir.path().join("index.json"), "{}").unwrap();
+    std::os::unix::fs::symlink(fixtures.join("raw-header.md"), dir.path().join("link.md")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run = Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["normalise", "--no-index", "--out"])
+        .arg(out.path())
+        .arg(dir.path())
+        .assert()
+        .success();
+    let line = summary(&run.get_output().stderr);
+    assert!(line.starts_with("normalise: 1 read, 1 written"), "{line}");
+    assert!(line.ends_with(", 3 skipped (1 hidden folders, 2 files not records)"), "{line}");
+    assert!(out.path().join(".NET 反序列化漏洞.md").exists());
+}
+
+/// The loss audit (`scripts/loss-audit`) finds every author line of the record fixtures in what
+/// normalise wrote, and finds the line a damaged record lost.
+#[test]
+fn loss_audit_finds_nothing_lost_and_notices_a_loss() {
+    let input = tempfile::tempdir().unwrap();
+    copy_fixtures(input.path());
+    let out = tempfile::tempdir().unwrap();
+    let report = out.path().join("report.jsonl");
+    Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["normalise", "--no-index", "--out"])
+        .arg(out.path().join("clean"))
+        .arg("--report")
+        .arg(&report)
+        .arg(input.path())
+        .assert()
+        .success();
+    let audit = |clean: &Path| {
+        std::process::Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/loss-audit"))
+            .arg(input.path())
+            .arg(clean)
+            .arg(&report)
+            .output()
+            .expect("python3 runs the loss audit")
+    };
+    let clean = audit(&out.path().join("clean"));
+    let said = String::from_utf8_lossy(&clean.stdout).to_string();
+    assert!(clean.status.success(), "{said}{}", String::from_utf8_lossy(&clean.stderr));
+    assert!(said.contains(" lines_lost=0 ") && said.contains(" unaccounted=0 "), "{said}");
+    // One paragraph taken out of a written record is a loss the audit names.
+    let victim = files(&out.path().join("clean"))
+        .into_iter()
+        .find(|f| f.file_name().is_some_and(|n| n == "raw-header-heading.md"))
+        .expect("the heading fixture is written");
+    let text = std::fs::read_to_string(&victim).unwrap();
+    std::fs::write(&victim, text.replace("正文第一段。", "")).unwrap();
+    let damaged = audit(&out.path().join("clean"));
+    let said = String::from_utf8_lossy(&damaged.stdout).to_string();
+    assert!(!damaged.status.success() && said.contains(" lines_lost=1 "), "{said}");
 }

@@ -913,6 +913,13 @@ mod tests {
     }
 
     #[test]
+    fn emphasis_split_by_invisible_joiners_is_one() {
+        assert_eq!(clean_line("**漏洞**\u{200d}**预警**"), vec!["**漏洞预警**"]);
+        assert_eq!(clean_line("**\u{200d}**正文"), vec!["正文"]);
+        assert_eq!(clean_line("**06******"), vec!["**06**"]);
+    }
+
+    #[test]
     fn html_blocks_become_markdown() {
         let body =
             "\n# T\n\n<table><tbody><tr><td>a</td><td>b</td></tr><tr><td>1</td><td>2</td></tr></tbody></table>\n正文";

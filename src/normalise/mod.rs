@@ -265,8 +265,8 @@ fn site_error(body: &str) -> Option<&'static str> {
 fn other_body(body: &str) -> String {
     let kept: Vec<String> = body
         .split('\n')
-        .filter(|l| !matches!(l.trim(), "-" | "*" | "+") && !clean::is_empty_heading(l))
         .map(|l| if l.contains("![]()") { l.replace("![]()", "") } else { l.to_string() })
+        .filter(|l| !matches!(l.trim(), "-" | "*" | "+") && !clean::is_empty_heading(l))
         .collect();
     crate::markdown::tidy(&kept.join("\n"))
 }
