@@ -294,15 +294,21 @@ fn trailer_start(lines: &[&str], from: usize, source: &str) -> usize {
     };
     // A line the repairs will empty (an empty link, `****`) is no text of the article's: judging
     // it as the output will have it keeps a second pass from finding a trailer the first missed.
-    let repairs_away = |l: &str| {
+    // A line is judged as the repairs will leave it (an empty link gone, `****` gone): otherwise a
+    // second pass finds a trailer the first missed.
+    let repaired = |l: &str| -> String {
         let mut s = String::new();
         clean_markdown_line(l, "", &mut s);
-        s.trim().is_empty()
+        s
     };
     for i in (from..n).rev() {
-        let chrome = is_chrome(lines[i], source) || is_image(lines[i]) || repairs_away(lines[i]);
+        let r = repaired(lines[i]);
+        let chrome = r.trim().is_empty()
+            || r.lines().all(|p| is_chrome(p, source) || is_image(p))
+            || is_chrome(lines[i], source)
+            || is_image(lines[i]);
         strict[i] = strict[i + 1] && chrome;
-        loose[i] = loose[i + 1] && (chrome || is_name(lines[i]));
+        loose[i] = loose[i + 1] && (chrome || r.lines().all(is_name));
     }
     let Some(mut start) = (from..n).find(|&i| {
         let l = lines[i].trim();
@@ -659,6 +665,10 @@ fn clean_markdown_line(line: &str, ahead: &str, out: &mut String) {
         let mut s = fold_nbsp(piece);
         if s.contains("****") {
             s = markdown::settle_stars(&s);
+            // `<****Drinks****>` is a tag once the stars are gone: it is read again as one.
+            if s.contains('<') {
+                s = strip_inline_html(&s, ahead);
+            }
         }
         if s.contains("](") {
             if s.contains(" \"\")") {
