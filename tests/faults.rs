@@ -1,4 +1,4 @@
-//! Faults and crashes: a page server on 127.0.0.1 that injects network faults at random, fifty
+//! Faults and crashes: a page server on 127.0.0.1 that injects network faults at random, forty
 //! `SIGKILL`s of a running crawl, and a full disk. Each ends with every article archived once,
 //! whole, and a state that agrees with the files.
 
@@ -240,7 +240,7 @@ fn random_faults_lose_nothing_and_duplicate_nothing() {
 }
 
 #[test]
-fn fifty_kills_leave_whole_records_and_a_consistent_state() {
+fn forty_kills_mid_run_leave_whole_records_and_a_consistent_state() {
     let pages = article_pages();
     let n = pages.len();
     let server = serve(pages, 0, Duration::from_millis(30), 1);
@@ -248,7 +248,11 @@ fn fifty_kills_leave_whole_records_and_a_consistent_state() {
     let bin = assert_cmd::cargo::cargo_bin("wxsec");
     let mut rng = Xorshift(0x2545_f491_4f6c_dd1d);
     let mut killed_mid_run = 0;
-    for _ in 0..50 {
+    let mut kills = 0;
+    // Until forty kills landed mid-run: how many that takes depends on this machine's speed, not on
+    // wxsec (a run that finishes before its kill is a run, not a trial).
+    while killed_mid_run < 40 && kills < 400 {
+        kills += 1;
         let mut child = std::process::Command::new(&bin)
             .env("WXSEC_ORIGIN", &server.origin)
             .args(["crawl", "--config"])
@@ -256,7 +260,7 @@ fn fifty_kills_leave_whole_records_and_a_consistent_state() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(10 + rng.next() % 150));
+        std::thread::sleep(Duration::from_millis(5 + rng.next() % 100));
         if child.try_wait().unwrap().is_none() {
             killed_mid_run += 1;
         }
@@ -275,7 +279,7 @@ fn fifty_kills_leave_whole_records_and_a_consistent_state() {
         .arg(&config)
         .assert()
         .success();
-    eprintln!("crash trials: 50 SIGKILLs ({killed_mid_run} mid-run), 0 records lost, 0 duplicates");
+    eprintln!("crash trials: {kills} SIGKILLs ({killed_mid_run} mid-run), 0 records lost, 0 duplicates");
     assert!(killed_mid_run >= 40);
     assert_consistent(&dir.path().join("archive"), n);
 }
