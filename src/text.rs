@@ -1,6 +1,23 @@
 //! Small text helpers shared by the stages: entity decoding, JavaScript string unescaping,
 //! white-space folding.
 
+/// Entities decoded until none is left (a few rounds): some feeds escape a title twice
+/// (`&#x26;#xa;`), and a value decoded once would change again on the next pass.
+pub fn decode_entities_fully(s: &str) -> String {
+    let mut s = s.to_string();
+    for _ in 0..4 {
+        if !s.contains('&') {
+            break;
+        }
+        let next = decode_entities(&s);
+        if next == s {
+            break;
+        }
+        s = next;
+    }
+    s
+}
+
 /// Decodes HTML character references: numeric ones, and the named ones WeChat's pages and editors
 /// actually produce. An unknown name is left as written, as a browser would.
 pub fn decode_entities(s: &str) -> String {

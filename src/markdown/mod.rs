@@ -1033,20 +1033,9 @@ fn embed_line(name: &str, el: &Element) -> Option<String> {
     Some(line)
 }
 
-/// Entities decoded until none is left (at most a few rounds), NBSP made a space.
+/// Entities decoded until none is left, NBSP made a space.
 fn decode_fully(v: &str) -> String {
-    let mut s = v.to_string();
-    for _ in 0..4 {
-        if !s.contains('&') {
-            break;
-        }
-        let next = crate::text::decode_entities(&s);
-        if next == s {
-            break;
-        }
-        s = next;
-    }
-    s.replace('\u{a0}', " ")
+    crate::text::decode_entities_fully(v).replace('\u{a0}', " ")
 }
 
 /// Tencent Video's player address → the watch page of the same video.

@@ -105,6 +105,18 @@ pub fn clean(body: &str, title: &str, source: &str) -> Cleaned {
         at = skip_blank(&lines, at + 1);
     }
     let (at, account) = skip_header_block(&lines, at, title, source);
+    // The article's own heading may repeat the title once more under the header block; left, it
+    // would be taken for the header block's on the next pass.
+    let at = skip_blank(&lines, at);
+    let at = match lines.get(at).and_then(|l| l.strip_prefix("# ")) {
+        Some(h)
+            if repeats_title(&words(h), &words(title))
+                || (words(title).is_empty() && !title.is_empty() && fold_ws(h) == title) =>
+        {
+            at + 1
+        }
+        _ => at,
+    };
     // The trailer names the account as its header does.
     let source = account.as_deref().unwrap_or(source);
     let end = trailer_start(&lines, at, source);
@@ -121,6 +133,10 @@ pub fn clean(body: &str, title: &str, source: &str) -> Cleaned {
 /// when the heading is the author's own (`# 漏洞简介` right under the header block is article text).
 fn skip_title(lines: &[&str], at: usize, title: &str) -> usize {
     let Some(heading) = lines.get(at).and_then(|l| l.trim_start().strip_prefix("# ")) else { return at };
+    // A title without letters or digits (`【】`) repeats only as itself.
+    if words(title).is_empty() {
+        return if !title.is_empty() && fold_ws(heading) == title { at + 1 } else { at };
+    }
     let title = words(title);
     let mut seen = words(heading);
     let mut next = at + 1;

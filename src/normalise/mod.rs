@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::article::{Article, ArticleId, WECHAT_HOST, article_address, short_link};
 use crate::record::Record;
-use crate::text::{decode_entities, fold_ws};
+use crate::text::{decode_entities_fully, fold_ws};
 pub use walk::{Destination, Found, NormaliseOptions, Skip, Summary, run, walk};
 
 /// What became of one file.
@@ -92,7 +92,7 @@ pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
     };
     let title_text = title_text(&parsed.title);
     let title = fold_ws(&title_text);
-    let source = fold_ws(&decode_entities(&parsed.source));
+    let source = fold_ws(&decode_entities_fully(&parsed.source));
     let raw_url = parsed.url.trim().to_string();
     let truncated = TRUNCATED_AT.contains(&parsed.body.chars().count()) && parsed.body.trim_end().ends_with("...");
 
@@ -169,7 +169,7 @@ pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
 
 /// A title as meant: literal `\n` escapes are the line breaks of a text post, entities decoded.
 fn title_text(raw: &str) -> String {
-    decode_entities(&raw.replace("\\\\n", "\n").replace("\\n", "\n"))
+    decode_entities_fully(&raw.replace("\\\\n", "\n").replace("\\n", "\n"))
 }
 
 /// The notice a stub shows, when the body is one: a notice line, nothing of the article's own
@@ -219,8 +219,8 @@ const SITE_ERRORS: &[&str] = &[
 
 /// A record of another site: its body stays, its front matter and white space are repaired.
 fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool, extra_fields: bool) -> Normalised {
-    let title = fold_ws(&decode_entities(&strip_tags(&parsed.title)));
-    let source = fold_ws(&decode_entities(&strip_tags(&parsed.source)));
+    let title = fold_ws(&decode_entities_fully(&strip_tags(&parsed.title)));
+    let source = fold_ws(&decode_entities_fully(&strip_tags(&parsed.source)));
     let stop = |outcome, kind, reason: String| Normalised { outcome, record: None, url: url.to_string(), kind, reason };
     if title.is_empty() || source.is_empty() {
         let missing = if title.is_empty() { "title" } else { "source" };
@@ -263,6 +263,7 @@ fn site_error(body: &str) -> Option<&'static str> {
 
 /// Another site's body as it was, without what says nothing: empty images, list items, headings.
 fn other_body(body: &str) -> String {
+    let body = crate::markdown::tidy(body);
     let kept: Vec<String> = body
         .split('\n')
         .map(|l| if l.contains("![]()") { l.replace("![]()", "") } else { l.to_string() })
