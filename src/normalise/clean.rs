@@ -382,7 +382,8 @@ fn clean_lines(lines: &[&str]) -> String {
             // A fenced block runs to its closing fence (or the end): copied as it is, NBSP made
             // plain spaces so indentation survives. A fence indented four or more (inside a list
             // item) moves to the margin with its lines: every reader then takes it for code.
-            let indent = line.len() - line.trim_start_matches(' ').len();
+            let spaced = line.replace('\u{a0}', " ");
+            let indent = spaced.len() - spaced.trim_start_matches(' ').len();
             let unindent = |l: &str| -> String {
                 let l = l.replace('\u{a0}', " ");
                 if indent <= 3 {
