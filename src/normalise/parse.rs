@@ -126,11 +126,13 @@ fn normal_fetch_date(s: &str) -> String {
 /// anything else is the text itself (the seed archive never quoted).
 fn scalar(raw: &str) -> String {
     let v = raw.trim();
-    if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') && !v.contains('\n') {
-        let json = v.replace("\\N", "\\u0085").replace("\\L", "\\u2028").replace("\\P", "\\u2029");
-        if let Ok(s) = serde_json::from_str::<String>(&json) {
-            return s;
-        }
+    if v.len() >= 2
+        && v.starts_with('"')
+        && v.ends_with('"')
+        && !v.contains('\n')
+        && let Ok(s) = serde_json::from_str::<String>(&yaml_escapes_as_json(v))
+    {
+        return s;
     }
     if v.len() >= 2 && v.starts_with('\'') && v.ends_with('\'') && !v.contains('\n') {
         let inner = v.get(1..v.len() - 1).unwrap_or_default();
@@ -139,6 +141,35 @@ fn scalar(raw: &str) -> String {
         }
     }
     v.to_string()
+}
+
+/// A YAML double-quoted scalar as a JSON string: YAML's own escapes (`\N`, `\L`, `\P`, `\_`,
+/// `\xXX`) become `\u` escapes; an escaped backslash stays one (`\\L` is a backslash and an L).
+fn yaml_escapes_as_json(quoted: &str) -> String {
+    let mut out = String::with_capacity(quoted.len() + 8);
+    let mut chars = quoted.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('N') => out.push_str("\\u0085"),
+            Some('L') => out.push_str("\\u2028"),
+            Some('P') => out.push_str("\\u2029"),
+            Some('_') => out.push_str("\\u00a0"),
+            Some('x') => {
+                let hex: String = (0..2).filter_map(|_| chars.next_if(char::is_ascii_hexdigit)).collect();
+                out.push_str(&format!("\\u00{hex:0>2}"));
+            }
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 fn header_lines(text: &str) -> Option<Parsed> {
@@ -280,6 +311,10 @@ mod tests {
         assert_eq!(p.url, "it's");
         assert_eq!(p.source, "yes");
         assert_eq!(p.date, "");
+        let escaped =
+            parse("---\ntitle: \"X-Ray-\\\\LS \\L \\x41\"\nurl: u\nsource: s\ndate: \"\"\nfetch_date: \"\"\n---\n")
+                .unwrap();
+        assert_eq!(escaped.title, "X-Ray-\\LS \u{2028} A");
     }
 
     #[test]
