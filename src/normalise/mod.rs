@@ -3,6 +3,7 @@
 //! again.
 
 pub mod clean;
+mod html;
 pub mod parse;
 mod walk;
 
