@@ -69,7 +69,7 @@ fn mirrors_records_reports_the_rest_and_rewrites_nothing_twice() {
     assert_eq!(
         line,
         format!(
-            "normalise: {n} read, 19 written, 0 unchanged, 9 stubs (1 blocked, 1 cancelled, 2 chrome-only, 1 deleted, \
+            "normalise: {n} read, 20 written, 0 unchanged, 9 stubs (1 blocked, 1 cancelled, 2 chrome-only, 1 deleted, \
              1 migrated, 1 removed, 1 site-error, 1 verify), 2 truncated, 2 other sites, 2 incomplete, 2 unrecognised, \
              0 errors"
         )
@@ -103,7 +103,7 @@ fn mirrors_records_reports_the_rest_and_rewrites_nothing_twice() {
     assert_eq!(
         summary(&second.get_output().stderr),
         format!(
-            "normalise: {n} read, 0 written, 19 unchanged, 9 stubs (1 blocked, 1 cancelled, 2 chrome-only, 1 deleted, \
+            "normalise: {n} read, 0 written, 20 unchanged, 9 stubs (1 blocked, 1 cancelled, 2 chrome-only, 1 deleted, \
              1 migrated, 1 removed, 1 site-error, 1 verify), 2 truncated, 2 other sites, 2 incomplete, 2 unrecognised, \
              0 errors"
         )
@@ -131,7 +131,7 @@ fn in_place_replaces_records_and_leaves_stubs() {
     }
     let second =
         Command::cargo_bin("wxsec").unwrap().args(["normalise", "--in-place"]).arg(dir.path()).assert().success();
-    assert!(summary(&second.get_output().stderr).contains(" 0 written, 19 unchanged"));
+    assert!(summary(&second.get_output().stderr).contains(" 0 written, 20 unchanged"));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::html::{escape_tags, html_block_start, html_chunk, is_layout, strip_inline_html};
+use super::html::{escape_foreign_tags, escape_tags, html_block_start, html_chunk, is_page_source, strip_inline_html};
 use crate::markdown;
 use crate::text::fold_ws;
 
@@ -415,16 +415,16 @@ fn clean_lines(lines: &[&str]) -> String {
                 .is_some_and(|last| last >= i)
             && let Some((end, chunk)) = html_chunk(lines, i, &root)
         {
-            if is_layout(&chunk) {
-                out.push('\n');
-                out.push_str(&markdown::convert(&chunk).markdown);
-                out.push('\n');
-            } else {
+            if is_page_source(&chunk) {
                 // A page's source the author pasted as text (`<nav>`, `<button>`, `<meta>`): shown
                 // as written, every tag escaped.
                 for l in &lines[i..end] {
                     clean_markdown_line(&escape_tags(l), "", &mut out);
                 }
+            } else {
+                out.push('\n');
+                out.push_str(&markdown::convert(&escape_foreign_tags(&chunk)).markdown);
+                out.push('\n');
             }
             i = end;
             continue;

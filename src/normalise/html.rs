@@ -18,21 +18,63 @@ static TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"^<(/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:\s+[^<>"']*(?:"[^"]*"|'[^']*')?)*)\s*(/?)>"#).unwrap()
 });
 
-/// Whether every element of an HTML block is one WeChat's editor writes (layout, inline
-/// formatting, its embeds, an SVG animation), so that the block is markup to convert.
-pub(super) fn is_layout(chunk: &str) -> bool {
-    // `<?php … ?>` and `<!DOCTYPE …>` are a listing's, never an editor's.
+/// Whether an HTML block is a web page's source the author pasted as text (`<?php`, a doctype,
+/// `<head>`, `<button>`, `<nav>`…): elements no article's content ever holds.
+pub(super) fn is_page_source(chunk: &str) -> bool {
     if chunk.contains("<?") || chunk.contains("<!DOCTYPE") || chunk.contains("<!doctype") {
-        return false;
+        return true;
     }
-    static START: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<([a-zA-Z][a-zA-Z0-9:-]*)([^<>]*)").unwrap());
-    START.captures_iter(chunk).all(|c| {
-        let name = c[1].to_ascii_lowercase();
-        // A video's frame has its player's address; a bare `<iframe>` is a word.
-        let frame = name == "iframe" && c[2].contains("src=");
-        frame || is_html_tag(&name) || is_svg_part(&name) || matches!(name.as_str(), "mp-style-type" | "leaf")
+    START.captures_iter(chunk).any(|c| {
+        matches!(
+            c[1].to_ascii_lowercase().as_str(),
+            "html"
+                | "head"
+                | "body"
+                | "meta"
+                | "link"
+                | "title"
+                | "script"
+                | "style"
+                | "nav"
+                | "button"
+                | "input"
+                | "form"
+                | "select"
+                | "option"
+                | "textarea"
+                | "noscript"
+        )
     })
 }
+
+/// A block of layout with every tag that is not layout written as text (`&lt;model&gt;` in a
+/// table of code, a `<ignore>` in prose): converted, the block keeps its structure and the
+/// author's literal tags both. Residue of editors and extensions (`o:p`, `ms-cmark-node`,
+/// `grammarly-*`, `mp-*`) is markup: its text stays, its tags go.
+pub(super) fn escape_foreign_tags(chunk: &str) -> String {
+    static ANY_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"</?([a-zA-Z][a-zA-Z0-9:-]*)([^<>]*)>?").unwrap());
+    ANY_TAG
+        .replace_all(chunk, |c: &regex::Captures| {
+            let name = c[1].to_ascii_lowercase();
+            // A video's frame has its player's address; a bare `<iframe>` is a word.
+            let frame = name == "iframe" && c[2].contains("src=");
+            let known = frame
+                || is_html_tag(&name)
+                || is_svg_part(&name)
+                || matches!(name.as_str(), "mp-style-type" | "leaf")
+                || is_residue(&name);
+            if known { c[0].to_string() } else { c[0].replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;") }
+        })
+        .into_owned()
+}
+
+/// Elements editors and browser extensions leave in copied HTML: Office namespaces, Grammarly,
+/// Microsoft's and WeChat's own custom elements.
+fn is_residue(name: &str) -> bool {
+    ["o:", "w:", "v:", "st1:", "ms-", "grammarly-", "mp-"].iter().any(|p| name.starts_with(p))
+}
+
+static START: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<([a-zA-Z][a-zA-Z0-9:-]*)([^<>]*)").unwrap());
 
 /// The parts of an SVG drawing or animation, which WeChat's interactive layouts use.
 fn is_svg_part(name: &str) -> bool {
