@@ -306,14 +306,22 @@ pub fn search(state: &State, q: &Query, open: &str, close: &str) -> Result<Vec<H
         "SELECT r.id, r.title, r.source, r.date, r.url, r.path, f.body FROM records r JOIN records_fts f ON f.rowid = r.id WHERE 1",
     );
     let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
-    let long: Vec<&String> = q.terms.iter().filter(|t| t.chars().count() >= 3).collect();
+    // Control characters match nothing a record holds, and a NUL ends FTS5's reading of a quoted
+    // phrase early ("unterminated string"): they are not part of any term.
+    let terms: Vec<String> = q
+        .terms
+        .iter()
+        .map(|t| t.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    let long: Vec<&String> = terms.iter().filter(|t| t.chars().count() >= 3).collect();
     if !long.is_empty() {
         // Each term a quoted phrase: FTS5 query syntax in the user's words stays literal.
         let phrase = long.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ");
         sql.push_str(" AND records_fts MATCH ?");
         args.push(Box::new(phrase));
     }
-    for t in q.terms.iter().filter(|t| t.chars().count() < 3) {
+    for t in terms.iter().filter(|t| t.chars().count() < 3) {
         let pattern = format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         sql.push_str(" AND (f.title LIKE ? ESCAPE '\\' OR f.body LIKE ? ESCAPE '\\')");
         args.push(Box::new(pattern.clone()));
@@ -472,6 +480,9 @@ mod tests {
         assert_eq!(titles(&Query { since: chrono::NaiveDate::from_ymd_opt(2025, 1, 1), ..q(&[]) }), ["a.md"]);
         assert_eq!(titles(&Query { source: Some("3093190038".into()), ..q(&[]) }).len(), 2);
         assert!(titles(&q(&["\"unbalanced AND"])).is_empty(), "query syntax stays literal");
+        // A NUL in a term ended FTS5's quoted phrase early ("unterminated string").
+        assert_eq!(titles(&q(&["代码\0执行"])), ["a.md"]);
+        assert_eq!(titles(&q(&["\u{1}\0"])).len(), 2, "a term of control characters is no term");
         remove(&state, "a.md").unwrap();
         assert!(titles(&q(&["代码执行"])).is_empty());
     }
