@@ -69,18 +69,7 @@ fn settle_rows(md: &str) -> String {
 /// Plain text (a text post, a picture post's description, a share comment, a text post kept in a
 /// title) as Markdown paragraphs: each line its own paragraph, escaped so it renders as written.
 pub fn plain_text(text: &str) -> String {
-    let mut out = String::new();
-    for line in text.lines() {
-        let line = crate::text::fold_ws(line);
-        if line.is_empty() {
-            continue;
-        }
-        let mut escaped = String::new();
-        escape_text(&line, &mut escaped);
-        out.push_str(&escape_line_start(&escaped));
-        out.push_str("\n\n");
-    }
-    tidy(&out)
+    paragraphs(text, escape_text)
 }
 
 /// The text of a text or picture post (`content_noencode`), which is plain text except for the
@@ -88,22 +77,13 @@ pub fn plain_text(text: &str) -> String {
 /// `wx_img_refer_link`, a mini-program `weapp_text_link`): those are links (or their words, where
 /// they lead nowhere a record can), everything else is text as written.
 pub fn post_text(text: &str) -> String {
-    if !text.contains("<a") && !text.contains("<A") {
-        return plain_text(text);
-    }
     static ANCHOR: std::sync::LazyLock<regex::Regex> =
         std::sync::LazyLock::new(|| regex::Regex::new(r#"(?is)<a(\s[^<>]*)?>(.*?)</a\s*>"#).unwrap());
-    let mut out = String::new();
-    for line in text.lines() {
-        let line = crate::text::fold_ws(line);
-        if line.is_empty() {
-            continue;
-        }
-        let mut md = String::new();
+    paragraphs(text, |line, md| {
         let mut last = 0;
-        for c in ANCHOR.captures_iter(&line) {
+        for c in ANCHOR.captures_iter(line) {
             let (Some(whole), Some(inner)) = (c.get(0), c.get(2)) else { continue };
-            escape_text(line.get(last..whole.start()).unwrap_or_default(), &mut md);
+            escape_text(line.get(last..whole.start()).unwrap_or_default(), md);
             last = whole.end();
             let words = crate::text::fold_ws(&crate::text::decode_entities(inner.as_str()));
             let href = c
@@ -118,13 +98,27 @@ pub fn post_text(text: &str) -> String {
                 Some(h) if !words.is_empty() => {
                     let target = crate::article::article_address(&h).map(String::from).unwrap_or(h);
                     md.push('[');
-                    escape_text(&words, &mut md);
+                    escape_text(&words, md);
                     md.push_str(&format!("]({})", escape_url(&target)));
                 }
-                _ => escape_text(&words, &mut md),
+                _ => escape_text(&words, md),
             }
         }
-        escape_text(line.get(last..).unwrap_or_default(), &mut md);
+        escape_text(line.get(last..).unwrap_or_default(), md);
+    })
+}
+
+/// Each non-blank line of a text, white space folded, as a paragraph of its own: `line_md` writes
+/// its Markdown, and what would start a block there is escaped.
+fn paragraphs(text: &str, mut line_md: impl FnMut(&str, &mut String)) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = crate::text::fold_ws(line);
+        if line.is_empty() {
+            continue;
+        }
+        let mut md = String::new();
+        line_md(&line, &mut md);
         out.push_str(&escape_line_start(md.trim()));
         out.push_str("\n\n");
     }

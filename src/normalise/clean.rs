@@ -101,16 +101,7 @@ pub fn clean(body: &str, title: &str, source: &str) -> Cleaned {
     let (at, account) = skip_header_block(&lines, at, title, source);
     // The article's own heading may repeat the title once more under the header block; left, it
     // would be taken for the header block's on the next pass.
-    let at = skip_blank(&lines, at);
-    let at = match lines.get(at).and_then(|l| l.strip_prefix("# ")) {
-        Some(h)
-            if repeats_title(&words(h), &words(title))
-                || (words(title).is_empty() && !title.is_empty() && fold_ws(h) == title) =>
-        {
-            at + 1
-        }
-        _ => at,
-    };
+    let at = skip_title(&lines, skip_blank(&lines, at), title);
     // The trailer names the account as its header does.
     let source = account.as_deref().unwrap_or(source);
     let end = trailer_start(&lines, at, source);
@@ -302,23 +293,30 @@ fn trailer_start(lines: &[&str], from: usize, source: &str) -> usize {
         let t = l.trim();
         t.starts_with("![") && t.ends_with(')')
     };
-    // A line the repairs will empty (an empty link, `****`) is no text of the article's: judging
-    // it as the output will have it keeps a second pass from finding a trailer the first missed.
     // A line is judged as the repairs will leave it (an empty link gone, `****` gone): otherwise a
-    // second pass finds a trailer the first missed.
+    // second pass finds a trailer the first missed. Only lines that are not chrome as written are
+    // repaired, and only back to the last line that is neither chrome nor a name: before it, both
+    // flags are false whatever the lines say.
     let repaired = |l: &str| -> String {
         let mut s = String::new();
         clean_markdown_line(l, "", &mut s);
         s
     };
     for i in (from..n).rev() {
-        let r = repaired(lines[i]);
-        let chrome = r.trim().is_empty()
-            || r.lines().all(|p| is_chrome(p, source) || is_image(p))
-            || is_chrome(lines[i], source)
-            || is_image(lines[i]);
+        if !loose[i + 1] {
+            strict[from..=i].fill(false);
+            loose[from..=i].fill(false);
+            break;
+        }
+        let (chrome, name) = if is_chrome(lines[i], source) || is_image(lines[i]) {
+            (true, true)
+        } else {
+            let r = repaired(lines[i]);
+            let chrome = r.trim().is_empty() || r.lines().all(|p| is_chrome(p, source) || is_image(p));
+            (chrome, chrome || r.lines().all(is_name))
+        };
         strict[i] = strict[i + 1] && chrome;
-        loose[i] = loose[i + 1] && (chrome || r.lines().all(is_name));
+        loose[i] = name;
     }
     let Some(mut start) = (from..n).find(|&i| {
         let l = lines[i].trim();

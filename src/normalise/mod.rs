@@ -48,6 +48,13 @@ pub struct Normalised {
     pub reason: String,
 }
 
+impl Normalised {
+    /// A file that is not written: a stub, a truncated or incomplete record, not a record at all.
+    fn reported(outcome: Outcome, url: &str, kind: &'static str, reason: String) -> Self {
+        Normalised { outcome, record: None, url: url.to_string(), kind, reason }
+    }
+}
+
 /// The notices that replace an article, as the seed archive captured them.
 const STUB_MARKERS: &[(&str, &str)] = &[
     ("环境异常", "verify"),
@@ -83,13 +90,12 @@ pub fn normalise_text(text: &str) -> Normalised {
 /// written after the five standard keys.
 pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
     let Some(parsed) = parse::parse(text) else {
-        return Normalised {
-            outcome: Outcome::Unrecognised,
-            record: None,
-            url: String::new(),
-            kind: "unrecognised",
-            reason: "not a record: neither front matter nor a `# title` line with an account line under it".to_string(),
-        };
+        return Normalised::reported(
+            Outcome::Unrecognised,
+            "",
+            "unrecognised",
+            "not a record: neither front matter nor a `# title` line with an account line under it".to_string(),
+        );
     };
     let title_text = title_text(&parsed.title);
     let title = fold_ws(&title_text);
@@ -102,7 +108,7 @@ pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
         return other_site(&parsed, &raw_url, truncated, extra_fields);
     }
     let url = article_address(&raw_url).map(String::from).unwrap_or_default();
-    let stop = |outcome, kind, reason: String| Normalised { outcome, record: None, url: url.clone(), kind, reason };
+    let stop = |outcome, kind, reason| Normalised::reported(outcome, &url, kind, reason);
     let cleaned = if truncated {
         // A cut that fell inside the chrome trailer took nothing of the article. It usually falls
         // in the trailer's last image (`![](http://mmbiz.qpic...`): that half line goes.
@@ -222,7 +228,7 @@ const SITE_ERRORS: &[&str] = &[
 fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool, extra_fields: bool) -> Normalised {
     let title = fold_ws(&decode_entities_fully(&strip_tags(&parsed.title)));
     let source = fold_ws(&decode_entities_fully(&strip_tags(&parsed.source)));
-    let stop = |outcome, kind, reason: String| Normalised { outcome, record: None, url: url.to_string(), kind, reason };
+    let stop = |outcome, kind, reason| Normalised::reported(outcome, url, kind, reason);
     if title.is_empty() || source.is_empty() {
         let missing = if title.is_empty() { "title" } else { "source" };
         return stop(Outcome::Incomplete, "incomplete", format!("another site's record with no {missing}"));
