@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use wxsec::ArticleId;
-use wxsec::crawl::state::State;
+use wxsec::archive::State;
 
 fn url(biz: u64, mid: u64) -> String {
     format!("https://mp.weixin.qq.com/s?__biz=Mz{biz:08}==&mid={mid}&idx=1&sn={:032x}", mid * 7919)

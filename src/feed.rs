@@ -10,9 +10,9 @@ use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
 use rusqlite::params;
 use serde::Serialize;
 
-use crate::crawl::state::State;
+use crate::archive::State;
+use crate::archive::index::{self, strip_title_line};
 use crate::error::Result;
-use crate::index::strip_title_line;
 
 /// Settings of `wxsec feed`.
 #[derive(Debug, Clone)]
@@ -32,8 +32,12 @@ pub struct FeedSummary {
     pub feeds: usize,
     /// Entries in `all.atom`.
     pub entries: usize,
-    /// Records in the index whose file could not be read (left out).
+    /// Records in the index whose file could not be read (left out of the feeds rewritten).
     pub missing: usize,
+    /// Feeds rendered and written (their entries changed, or the file was missing).
+    pub rewritten: usize,
+    /// Feeds whose entries did not change since they were written: not rendered again.
+    pub unchanged: usize,
 }
 
 struct Row {
@@ -48,32 +52,42 @@ struct Row {
     ids: Vec<String>,
 }
 
-/// Writes `all.atom`, one `{account}.atom` per account and `feeds.opml` listing them.
+/// Writes `all.atom`, one `{account}.atom` per account and `feeds.opml` listing them. A feed
+/// whose entries are the ones it was last written with (the index says so, by their paths and
+/// file hashes) is not rendered again.
 pub fn write_feeds(state: &State, opts: &FeedOptions) -> Result<FeedSummary> {
     let mut summary = FeedSummary::default();
-    let all = rows(state, None, opts.entries)?;
     let mut opml = Vec::new();
-    let (xml, n) = render("urn:wxsec:feed:all", "wxsec: every account", "all.atom", &all, opts, &mut summary);
-    write(opts, "all.atom", &xml)?;
-    summary.feeds += 1;
-    summary.entries = n;
-    let accounts: Vec<String> = {
-        let conn = state.conn();
-        let mut stmt = conn
-            .prepare("SELECT account FROM records GROUP BY account ORDER BY account")
-            .map_err(|e| state.sql_error(&e))?;
-        let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| state.sql_error(&e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| state.sql_error(&e))?
-    };
-    for account in accounts {
-        let rows = rows(state, Some(&account), opts.entries)?;
-        let Some(first) = rows.first() else { continue };
-        let name = format!("{}.atom", file_safe(&account));
-        let title = first.source.clone();
-        let (xml, _) = render(&format!("urn:wxsec:feed:{account}"), &title, &name, &rows, opts, &mut summary);
-        write(opts, &name, &xml)?;
-        opml.push((title, name));
+    // What a feed's bytes depend on besides its entries.
+    let salt =
+        format!("{}\n{}\n{}\n{}\n", env!("CARGO_PKG_VERSION"), opts.root.display(), opts.dest.display(), opts.entries);
+    for plan in index::feed_plans(state, opts.entries)? {
+        let (name, id, title) = match &plan.account {
+            None => ("all.atom".to_string(), "urn:wxsec:feed:all".to_string(), "wxsec: every account".to_string()),
+            Some(account) => {
+                (format!("{}.atom", file_safe(account)), format!("urn:wxsec:feed:{account}"), plan.source.clone())
+            }
+        };
+        if plan.entries == 0 && plan.account.is_some() {
+            continue;
+        }
+        let signature = format!("{:016x}", crate::store::fnv1a(format!("{salt}{}", plan.signature).as_bytes()));
+        let current = index::feed_signature(state, &name)?.as_deref() == Some(signature.as_str())
+            && opts.dest.join(&name).is_file();
+        if current {
+            summary.unchanged += 1;
+        } else {
+            let rows = rows(state, plan.account.as_deref(), opts.entries)?;
+            let (xml, _) = render(&id, &title, &name, &rows, opts, &mut summary);
+            write(opts, &name, &xml)?;
+            index::set_feed_signature(state, &name, &signature)?;
+            summary.rewritten += 1;
+        }
         summary.feeds += 1;
+        match plan.account {
+            None => summary.entries = plan.entries,
+            Some(_) => opml.push((title, name)),
+        }
     }
     let mut o = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n<head><title>wxsec feeds</title></head>\n<body>\n",
@@ -133,7 +147,7 @@ fn rows(state: &State, account: Option<&str>, limit: usize) -> Result<Vec<Row>> 
         .map_err(err)?;
     let mut out = Vec::with_capacity(found.len());
     for (id, mut row) in found {
-        row.ids = crate::index::record_ids(state, id, None)?;
+        row.ids = crate::archive::index::record_ids(state, id, None)?;
         out.push(row);
     }
     Ok(out)
@@ -215,7 +229,7 @@ fn record_body(file: &Path, title: &str) -> Option<String> {
         let md = v.get("markdown")?.as_str()?;
         return Some(strip_title_line(md, title).to_string());
     }
-    let p = crate::normalise::parse::parse(&text)?;
+    let p = crate::record::parse::parse(&text)?;
     Some(strip_title_line(&p.body, title).to_string())
 }
 

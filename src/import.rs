@@ -3,12 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::archive::{State, index};
 use crate::assets::{Failed, Images, Localiser};
-use crate::crawl::state::State;
 use crate::error::Result;
 use crate::extract::extract;
 use crate::fetch::{FetchConfig, FetchedPage, Fetcher, Target};
-use crate::index;
 use crate::page::PageKind;
 use crate::record::Record;
 use crate::store::{self, Format};
@@ -39,15 +38,6 @@ pub struct Written {
     pub path: PathBuf,
     /// Images that kept their remote link (with `--images local`).
     pub failed_images: Vec<Failed>,
-}
-
-/// Brings in the page of one target (`target` as given, `parsed` as [`Target::parse`] read it).
-pub async fn load(target: &str, parsed: Target, fetcher: &Fetcher, max_body: usize) -> Result<FetchedPage> {
-    match parsed {
-        Target::Url(url) => fetcher.fetch(target, &url).await,
-        Target::File(path) => FetchedPage::from_file(&path, max_body),
-        Target::Stdin => FetchedPage::from_stdin(max_body),
-    }
 }
 
 /// The record of a page; a bug met on the way is an error of this page alone.
@@ -86,16 +76,24 @@ pub async fn localise_record(record: &mut Record, relative: &Path, localiser: &m
     Ok(failed)
 }
 
-/// Imports every target in order; calls `report` with each outcome as it happens.
+/// Imports every target in order; calls `report` with each outcome once it is settled: a record
+/// is reported written once it is durable on disk. Records of saved pages are made durable in
+/// batches (one sync for many files); before a target that needs the network, everything
+/// written so far is committed, so a slow or failing fetch never holds finished records back.
 pub async fn run(
     targets: &[String],
     opts: &ImportOptions,
     mut report: impl FnMut(&str, &Result<Written>),
 ) -> Result<()> {
-    let fetcher = Fetcher::new(opts.fetch.clone())?;
+    // Built at the first target that needs the network: loading the TLS roots costs more than
+    // importing a saved page.
+    let mut fetcher: Option<Fetcher> = None;
+    let mut localiser: Option<Localiser> = None;
     // Opened at the first record written: an import that writes nothing leaves no state file.
     let mut state: Option<State> = None;
-    let mut localiser = Localiser::new(&opts.out, fetcher.clone(), opts.image_delay);
+    let stager = store::Stager::new(None)?;
+    let mut batch = store::Batch::default();
+    let mut pending: Vec<(&str, Result<Written>)> = Vec::new();
     // After WeChat's verification page, nothing more is asked of it this run (as in `crawl`).
     let mut blocked: Option<String> = None;
     for target in targets {
@@ -106,27 +104,49 @@ pub async fn run(
         {
             let evidence =
                 Some(format!("not asked: WeChat served its verification page for {first} earlier in this run"));
-            report(target, &Err(crate::Error::NotArticle { target: target.clone(), kind: PageKind::Verify, evidence }));
+            let e = crate::Error::NotArticle { target: target.clone(), kind: PageKind::Verify, evidence };
+            pending.push((target, Err(e)));
             continue;
         }
+        let needs_network = is_url || opts.images == Images::Local;
+        if needs_network || batch.is_full() {
+            settle(&mut batch, state.as_ref(), &mut pending, &mut report);
+        }
+        if needs_network && fetcher.is_none() {
+            let f = Fetcher::new(opts.fetch.clone())?;
+            localiser = Some(Localiser::new(&opts.out, f.clone(), opts.image_delay));
+            fetcher = Some(f);
+        }
         let outcome = async {
-            let page = load(target, parsed?, &fetcher, opts.fetch.max_body).await?;
+            let page = match parsed? {
+                Target::Url(url) => match &fetcher {
+                    Some(f) => f.fetch(target, &url).await?,
+                    None => unreachable!("the fetcher is built before the first address"),
+                },
+                Target::File(path) => FetchedPage::from_file(&path, opts.fetch.max_body)?,
+                Target::Stdin => FetchedPage::from_stdin(opts.fetch.max_body)?,
+            };
             let mut record = read_page(&page)?;
             let relative = store::relative_path(&record, opts.format);
-            let failed_images = match opts.images {
-                Images::Local => localise_record(&mut record, &relative, &mut localiser).await?,
-                Images::Remote => Vec::new(),
+            let failed_images = match (opts.images, localiser.as_mut()) {
+                (Images::Local, Some(l)) => localise_record(&mut record, &relative, l).await?,
+                _ => Vec::new(),
             };
-            let path = store::write_atomic(&opts.out, &relative, &contents(&record, opts.format, opts.extra_fields))?;
+            let bytes = contents(&record, opts.format, opts.extra_fields);
+            let staged = stager.stage(&opts.out, &relative, &bytes)?;
             if let Some(file) = &opts.index {
                 if state.is_none() {
-                    state = Some(State::open(file)?);
+                    let s = State::open(file)?;
+                    s.begin()?;
+                    state = Some(s);
                 }
                 if let Some(state) = &state {
-                    let entry = index::Entry::of_record(&record, relative.to_string_lossy().into_owned());
+                    let entry = index::Entry::of_record(&record, relative.to_string_lossy().into_owned(), &bytes);
                     index::upsert(state, &entry)?;
                 }
             }
+            let path = staged.path().to_path_buf();
+            batch.push(staged);
             Ok(Written { path, failed_images })
         }
         .await;
@@ -135,7 +155,31 @@ pub async fn run(
         {
             blocked = Some(target.clone());
         }
-        report(target, &outcome);
+        pending.push((target, outcome));
     }
+    settle(&mut batch, state.as_ref(), &mut pending, &mut report);
     Ok(())
+}
+
+/// Commits the batch (the records, then the index entries naming them) and reports every
+/// outcome held back; when the commit fails, the records it held are reported failed.
+fn settle(
+    batch: &mut store::Batch,
+    state: Option<&State>,
+    pending: &mut Vec<(&str, Result<Written>)>,
+    report: &mut impl FnMut(&str, &Result<Written>),
+) {
+    let committed = batch.commit().and_then(|_| match state {
+        Some(s) => s.commit().and_then(|()| s.begin()),
+        None => Ok(()),
+    });
+    for (target, outcome) in pending.drain(..) {
+        match (&committed, outcome) {
+            (Err(e), Ok(w)) => {
+                let source = std::io::Error::other(format!("the record was not made durable: {e}"));
+                report(target, &Err(crate::Error::Write { path: w.path, source }));
+            }
+            (_, outcome) => report(target, &outcome),
+        }
+    }
 }

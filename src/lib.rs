@@ -27,6 +27,7 @@
 // cut goes through `get`, `split_at_checked` or a position a search returned.
 #![warn(clippy::string_slice)]
 
+pub mod archive;
 pub mod article;
 pub mod assets;
 pub mod crawl;
@@ -36,7 +37,7 @@ pub mod extract;
 pub mod feed;
 pub mod fetch;
 pub mod import;
-pub mod index;
+
 pub mod markdown;
 pub mod normalise;
 pub mod page;

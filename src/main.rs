@@ -11,12 +11,12 @@ use std::io::IsTerminal;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use wxsec::ExitCode;
+use wxsec::archive::index;
 use wxsec::assets::Images;
 use wxsec::crawl::config::CrawlSettings;
 use wxsec::crawl::{self, Crawl, Event, RunOptions};
 use wxsec::fetch::FetchConfig;
 use wxsec::import::{self, ImportOptions};
-use wxsec::index;
 use wxsec::normalise::{self, Destination, NormaliseOptions};
 use wxsec::store::Format;
 
@@ -556,7 +556,14 @@ fn feed_cmd(archive: ArchiveArgs, dest: Option<PathBuf>, entries: usize) -> Proc
     let opts = wxsec::feed::FeedOptions { root, dest: dest.clone(), entries };
     match wxsec::feed::write_feeds(&state, &opts) {
         Ok(s) => {
-            errln!("feed: {} feeds, {} entries in all.atom, in {}", s.feeds, s.entries, dest.display());
+            errln!(
+                "feed: {} feeds ({} rewritten, {} unchanged), {} entries in all.atom, in {}",
+                s.feeds,
+                s.rewritten,
+                s.unchanged,
+                s.entries,
+                dest.display()
+            );
             if s.missing > 0 {
                 errln!("wxsec: {} indexed records were not found on disk; run `wxsec reindex`", s.missing);
             }
@@ -568,7 +575,7 @@ fn feed_cmd(archive: ArchiveArgs, dest: Option<PathBuf>, entries: usize) -> Proc
 
 /// The archive folder and its state file, which must exist already: reading commands never
 /// create one.
-fn open_existing(archive: ArchiveArgs) -> Result<(PathBuf, wxsec::crawl::state::State), wxsec::Error> {
+fn open_existing(archive: ArchiveArgs) -> Result<(PathBuf, wxsec::archive::State), wxsec::Error> {
     let (root, path) = archive.resolve()?;
     if !path.exists() {
         return Err(wxsec::Error::State {
@@ -577,7 +584,7 @@ fn open_existing(archive: ArchiveArgs) -> Result<(PathBuf, wxsec::crawl::state::
                 .to_string(),
         });
     }
-    Ok((root, wxsec::crawl::state::State::open(&path)?))
+    Ok((root, wxsec::archive::State::open(&path)?))
 }
 
 fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool) -> ProcessExit {
@@ -591,7 +598,13 @@ fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool) -> ProcessExit 
     };
     let colour = !json && std::io::stdout().is_terminal();
     let (open, close) = if colour { ("\x1b[1;31m", "\x1b[0m") } else { ("**", "**") };
-    let hits = match index::search(&state, &q, open, close) {
+    if index::emptied(&state).unwrap_or(false) {
+        return fail(&wxsec::Error::State {
+            path: state.path().to_path_buf(),
+            message: "this wxsec keeps its index in a new form, and the old one was set aside: run `wxsec reindex` once to rebuild it from the record files".to_string(),
+        });
+    }
+    let hits = match index::search(&state, &root, &q, open, close) {
         Ok(h) => h,
         Err(e) => return fail(&e),
     };
@@ -628,7 +641,7 @@ fn reindex_cmd(archive: ArchiveArgs) -> ProcessExit {
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no archive folder here"),
         });
     }
-    let state = match wxsec::crawl::state::State::open(&state_path) {
+    let state = match wxsec::archive::State::open(&state_path) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };

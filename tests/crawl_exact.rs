@@ -115,7 +115,7 @@ async fn one_article_under_every_address_is_fetched_and_written_once() {
     assert_eq!(log.count("mid=2651960800"), 1, "the long address was asked once: {:?}", log.take());
     assert_eq!(log.count("/s/Redirects07"), 1);
     assert_eq!(log.count("/s/Answers07"), 1, "a short link answering 200 is read once and not written");
-    let state = wxsec::crawl::state::State::open(&s.archive().join(".wxsec/state.sqlite")).unwrap();
+    let state = wxsec::archive::State::open(&s.archive().join(".wxsec/state.sqlite")).unwrap();
     let counts: std::collections::BTreeMap<String, i64> = state.counts().unwrap().into_iter().collect();
     assert_eq!(counts.get("done"), Some(&2), "{counts:?}");
     assert_eq!(counts.values().sum::<i64>(), 2, "{counts:?}");
@@ -168,7 +168,7 @@ async fn no_request_to_the_host_before_retry_after_allows() {
         }
     }
     // The host's wider spacing is kept for later runs.
-    let state = wxsec::crawl::state::State::open(&s.archive().join(".wxsec/state.sqlite")).unwrap();
+    let state = wxsec::archive::State::open(&s.archive().join(".wxsec/state.sqlite")).unwrap();
     assert!(state.setting("wechat_pause_until_ms").unwrap().is_some());
 }
 
@@ -269,7 +269,7 @@ async fn configuration_mistakes_and_status_say_what_they_are() {
     // A run with no source says so.
     let bare = Setup::new("", "");
     std::fs::create_dir_all(bare.archive().join(".wxsec")).unwrap();
-    drop(wxsec::crawl::state::State::open(&bare.archive().join(".wxsec/state.sqlite")).unwrap());
+    drop(wxsec::archive::State::open(&bare.archive().join(".wxsec/state.sqlite")).unwrap());
     let out = crawl(&bare, &server, &[]);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("no sources configured"),

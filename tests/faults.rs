@@ -180,7 +180,7 @@ fn setup(n: usize, extra: &str) -> (tempfile::TempDir, PathBuf) {
 
 /// Every article has exactly one whole record, and the state names each file.
 fn assert_consistent(archive: &Path, articles: usize) {
-    let state = wxsec::crawl::state::State::open(&archive.join(".wxsec/state.sqlite")).unwrap();
+    let state = wxsec::archive::State::open(&archive.join(".wxsec/state.sqlite")).unwrap();
     let rows = state.all().unwrap();
     assert!(rows.iter().all(|(_, st, _)| st == "done"), "{rows:?}");
     let mut paths: Vec<String> = rows.iter().filter_map(|(_, _, p)| p.clone()).collect();
@@ -216,7 +216,7 @@ fn random_faults_lose_nothing_and_duplicate_nothing() {
         let code = out.status.code().unwrap_or(-1);
         assert!([0, 4, 8].contains(&code), "run {runs}: exit {code}: {}", String::from_utf8_lossy(&out.stderr));
         // A run that ends cleanly may leave retries for later runs: done means every article is.
-        let state = wxsec::crawl::state::State::open(&dir.path().join("archive/.wxsec/state.sqlite")).unwrap();
+        let state = wxsec::archive::State::open(&dir.path().join("archive/.wxsec/state.sqlite")).unwrap();
         if state.all().unwrap().iter().all(|(_, st, _)| st == "done") && state.all().unwrap().len() == n {
             break;
         }

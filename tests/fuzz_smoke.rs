@@ -67,10 +67,10 @@ fn normalise_target(data: &[u8]) -> bool {
     let text = wxsec::fetch::decode_html(data, None);
     // What the index and the feeds read of a record: entities, words, snippets, rendered HTML.
     let entities = wxsec::entities::find("", &text);
-    let words = wxsec::index::plain_words(&text);
+    let words = wxsec::archive::index::plain_words(&text);
     let needles: Vec<String> =
         entities.cves.iter().cloned().chain(words.split_whitespace().take(2).map(String::from)).collect();
-    let _ = wxsec::index::snippet(&words, &needles, "**", "**");
+    let _ = wxsec::archive::index::snippet(&words, &needles, "**", "**");
     let _ = wxsec::assets::rewrite(&text, &Default::default());
     match wxsec::normalise::normalise_record(&text, true).record {
         Some(with_extra) => {
@@ -161,11 +161,15 @@ fn index_target(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let opts = wxsec::feed::FeedOptions { root: "a".into(), dest: "a/feeds".into(), entries: 5 };
     for json in [false, true] {
-        let Some(entry) = wxsec::index::Entry::of_file_text(&text, "x/1_1.md".into(), json) else { continue };
+        let Some(entry) = wxsec::archive::index::Entry::of_file_text(&text, "x/1_1.md".into(), json) else { continue };
         let needles: Vec<String> = entry.text.split_whitespace().take(2).map(String::from).collect();
-        let _ = wxsec::index::snippet(&entry.text, &needles, "**", "**");
+        let _ = wxsec::archive::index::snippet(&entry.text, &needles, "**", "**");
         let _ = wxsec::feed::atom_time(&entry.date, &entry.fetch_date);
-        let _ = wxsec::feed::to_html(wxsec::index::strip_title_line(&text, &entry.title), Path::new("a/x/1.md"), &opts);
+        let _ = wxsec::feed::to_html(
+            wxsec::archive::index::strip_title_line(&text, &entry.title),
+            Path::new("a/x/1.md"),
+            &opts,
+        );
     }
 }
 
@@ -189,10 +193,15 @@ fn every_reader_survives_generated_and_mutated_inputs() {
         b"timeout = 0\nmax_attempts = 0\nimages = \"local\"\nallow_image_hosts = [\"127.0.0.1\"]\nformat = \"json\"\n".to_vec(),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let state = wxsec::crawl::state::State::open(&dir.path().join("state.sqlite")).unwrap();
+    let state = wxsec::archive::State::open(&dir.path().join("state.sqlite")).unwrap();
+    std::fs::create_dir_all(dir.path().join("r")).unwrap();
     for (i, r) in records.iter().take(40).enumerate() {
-        if let Some(e) = wxsec::index::Entry::of_file_text(&String::from_utf8_lossy(r), format!("r/{i}.md"), false) {
-            wxsec::index::upsert(&state, &e).unwrap();
+        // Hits are confirmed against the record files: they are there, as in an archive.
+        std::fs::write(dir.path().join(format!("r/{i}.md")), r).unwrap();
+        if let Some(e) =
+            wxsec::archive::index::Entry::of_file_text(&String::from_utf8_lossy(r), format!("r/{i}.md"), false)
+        {
+            wxsec::archive::index::upsert(&state, &e).unwrap();
         }
     }
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
@@ -219,8 +228,8 @@ fn every_reader_survives_generated_and_mutated_inputs() {
         let terms: Vec<String> =
             text.split_whitespace().skip(rng.below(50)).take(1 + rng.below(3)).map(String::from).collect();
         let id = (i % 5 == 0).then(|| terms.first().cloned().unwrap_or_default());
-        let q = wxsec::index::Query { terms, source: None, since: None, id, limit: 5 };
-        wxsec::index::search(&state, &q, "\x1b[1m", "\x1b[0m").unwrap();
+        let q = wxsec::archive::index::Query { terms, source: None, since: None, id, limit: 5 };
+        wxsec::archive::index::search(&state, dir.path(), &q, "\x1b[1m", "\x1b[0m").unwrap();
         runs += 1;
     }
     for i in 0..1500 {

@@ -5,7 +5,6 @@
 pub mod config;
 pub mod polite;
 pub mod sources;
-pub mod state;
 
 use std::path::Path;
 use std::time::Duration;
@@ -13,6 +12,7 @@ use std::time::Duration;
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::archive::{self as state, State, Status};
 use crate::article::WECHAT_HOST;
 use crate::assets::{Images, Localiser};
 use crate::error::{Error, ExitCode, Result};
@@ -23,7 +23,6 @@ use crate::record::Record;
 use crate::store;
 use config::{CrawlConfig, Source};
 use polite::{Lock, backoff, lock_path};
-use state::{State, Status};
 
 /// Options of one run beyond the configuration.
 #[derive(Debug, Clone, Default)]
@@ -512,8 +511,9 @@ impl Crawl {
         } else {
             store::write_atomic_via(&self.config.out, &relative, &contents, &self.tmp_dir())?;
         }
-        let indexed = crate::index::index_path(&self.config.out, &self.config.out.join(&relative));
-        crate::index::upsert(&self.state, &crate::index::Entry::of_record(&record, indexed.clone()))?;
+        let indexed = crate::archive::index::index_path(&self.config.out, &self.config.out.join(&relative));
+        let entry = crate::archive::index::Entry::of_record(&record, indexed.clone(), &contents);
+        crate::archive::index::upsert(&self.state, &entry)?;
         let outcome = match &row.content_hash {
             None => {
                 summary.new += 1;
@@ -598,6 +598,6 @@ pub fn status(state_path: &Path) -> Result<StatusReport> {
     let blocked_until = blocked_until(&state)?.map(rfc3339_ms);
     let sources =
         state.sources()?.into_iter().map(|(name, t)| SourceStatus { name, last_polled: t.map(rfc3339) }).collect();
-    let indexed = crate::index::count(&state)?;
+    let indexed = crate::archive::index::count(&state)?;
     Ok(StatusReport { articles: state.counts()?.into_iter().collect(), blocked_until, sources, indexed })
 }

@@ -4,13 +4,13 @@
 
 pub mod clean;
 mod html;
-pub mod parse;
+
 mod walk;
 
 use serde::Serialize;
 
 use crate::article::{Article, ArticleId, WECHAT_HOST, article_address, short_link};
-use crate::record::Record;
+use crate::record::{Record, parse};
 use crate::text::{decode_entities_fully, fold_ws};
 pub use walk::{Destination, Found, NormaliseOptions, Skip, Summary, run, walk};
 

@@ -248,15 +248,24 @@ pub fn run(
     let found = AtomicUsize::new(0);
     // Two inputs can share relative paths; one input cannot, and then nothing is remembered.
     let claimed: Option<Mutex<HashSet<PathBuf>>> = (paths.len() > 1).then(|| Mutex::new(HashSet::new()));
-    // Folders written to, synced once each at the end rather than after every file.
-    let touched: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
     // Twice the cores: a worker waiting on fsync leaves its core to another.
     let workers = (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(2, 16);
     let (job_tx, job_rx) = mpsc::sync_channel::<Result<(PathBuf, PathBuf)>>(256);
     let (skipped_folders, skipped_files) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let job_rx = Mutex::new(job_rx);
-    let (tx, rx) = mpsc::sync_channel::<(PathBuf, Result<(FileOutcome, super::Normalised, PathBuf)>)>(64);
-    let state = opts.state.as_deref().map(crate::crawl::state::State::open).transpose()?;
+    let (tx, rx) = mpsc::sync_channel::<(PathBuf, Result<Done>)>(64);
+    let state = opts.state.as_deref().map(crate::archive::State::open).transpose()?;
+    // Records are made durable a batch at a time, and the index's transaction commits only after
+    // its batch is: a crash loses at most the open batch, never a record, and the index never
+    // names a record that is not on disk.
+    let stager = store::Stager::new(
+        match &opts.destination {
+            Destination::Out(dir) => Some(dir.join(".wxsec/normalise-tmp")),
+            Destination::InPlace => None,
+        }
+        .as_deref(),
+    )?;
+    let mut batch = store::Batch::default();
     let now = chrono::Utc::now().timestamp();
     // Clean records whose images are to be made local once the files are all written.
     let mut with_images: Vec<PathBuf> = Vec::new();
@@ -285,8 +294,8 @@ pub fn run(
         });
         for _ in 0..workers {
             let tx = tx.clone();
-            let (job_rx, claimed, touched, dest) = (&job_rx, &claimed, &touched, &opts.destination);
-            let extra = opts.extra_fields;
+            let (job_rx, claimed, stager) = (&job_rx, &claimed, &stager);
+            let index_root = state.as_ref().map(|_| opts.root.as_path());
             scope.spawn(move || {
                 loop {
                     let job = match job_rx.lock() {
@@ -296,7 +305,7 @@ pub fn run(
                     let Ok(job) = job else { break };
                     let sent = match job {
                         Ok((path, rel)) => {
-                            let result = one_file(&path, &rel, dest, extra, claimed.as_ref(), touched);
+                            let result = one_file(&path, &rel, opts, index_root, claimed.as_ref(), stager);
                             tx.send((path, result))
                         }
                         Err(e) => tx.send((PathBuf::new(), Err(e))),
@@ -311,13 +320,15 @@ pub fn run(
         for (done, (path, result)) in rx.into_iter().enumerate() {
             summary.read += 1;
             let line = match result {
-                Ok((outcome, n, target)) => {
+                Ok(Done { outcome, n, target, staged, entry }) => {
+                    if let Some(st) = staged {
+                        batch.push(st);
+                    }
                     if let Some(s) = &state {
-                        keep_state(s, opts, &outcome, &n, &target, now, &mut summary)?;
-                        if (done + 1) % 1000 == 0 {
-                            s.commit()?;
-                            s.begin()?;
-                        }
+                        keep_state(s, opts, &outcome, &n, entry.as_ref(), &target, now, &mut summary)?;
+                    }
+                    if batch.is_full() || (done + 1) % 4096 == 0 {
+                        commit(&mut batch, state.as_ref())?;
                     }
                     if opts.images == crate::assets::Images::Local && n.record.is_some() {
                         with_images.push(target);
@@ -325,7 +336,7 @@ pub fn run(
                     match outcome {
                         FileOutcome::Written => summary.written += 1,
                         FileOutcome::Unchanged => summary.unchanged += 1,
-                        FileOutcome::Other { .. } => summary.other_sites += 1,
+                        FileOutcome::Other => summary.other_sites += 1,
                         FileOutcome::Reported(Outcome::Stub) => summary.stubs += 1,
                         FileOutcome::Reported(Outcome::Truncated) => summary.truncated += 1,
                         FileOutcome::Reported(Outcome::Incomplete) => summary.incomplete += 1,
@@ -354,12 +365,7 @@ pub fn run(
     })?;
     summary.skipped_folders = skipped_folders.into_inner();
     summary.skipped_files = skipped_files.into_inner();
-    if let Some(s) = &state {
-        s.commit()?;
-    }
-    for dir in touched.into_inner().unwrap_or_default() {
-        store::sync_dir(&dir);
-    }
+    commit(&mut batch, state.as_ref())?;
     if !with_images.is_empty() {
         local_images(&with_images, opts, &mut summary, &mut warn)?;
     }
@@ -369,24 +375,42 @@ pub fn run(
     Ok(summary)
 }
 
+/// Makes the batch's records durable and under their names, then commits the index that names
+/// them.
+fn commit(batch: &mut store::Batch, state: Option<&crate::archive::State>) -> Result<()> {
+    batch.commit()?;
+    if let Some(s) = state {
+        s.commit()?;
+        s.begin()?;
+    }
+    Ok(())
+}
+
+/// One file done by a worker: its outcome, the record staged for the batch, its index entry.
+struct Done {
+    outcome: FileOutcome,
+    n: super::Normalised,
+    target: PathBuf,
+    staged: Option<store::Staged>,
+    entry: Option<crate::archive::index::Entry>,
+}
+
 enum FileOutcome {
     Written,
     Unchanged,
-    /// A record of another site, and whether its file was (re)written.
-    Other {
-        written: bool,
-    },
+    /// A record of another site (written or already as it should be).
+    Other,
     Reported(Outcome),
 }
 
 fn one_file(
     path: &Path,
     rel: &Path,
-    dest: &Destination,
-    extra_fields: bool,
+    opts: &NormaliseOptions,
+    index_root: Option<&Path>,
     claimed: Option<&Mutex<HashSet<PathBuf>>>,
-    touched: &Mutex<HashSet<PathBuf>>,
-) -> Result<(FileOutcome, super::Normalised, PathBuf)> {
+    stager: &store::Stager,
+) -> Result<Done> {
     let mut bytes = Vec::new();
     File::open(path)
         .and_then(|f| {
@@ -402,8 +426,8 @@ fn one_file(
         });
     }
     let text = crate::fetch::decode_html(&bytes, None);
-    let n = crate::error::guarded(&path.display().to_string(), || Ok(normalise_record(&text, extra_fields)))?;
-    let (dir, name) = match dest {
+    let n = crate::error::guarded(&path.display().to_string(), || Ok(normalise_record(&text, opts.extra_fields)))?;
+    let (dir, name) = match &opts.destination {
         Destination::Out(out) => (out.clone(), rel.to_path_buf()),
         Destination::InPlace => (
             path.parent().map(Path::to_path_buf).unwrap_or_default(),
@@ -412,7 +436,7 @@ fn one_file(
     };
     let target = dir.join(&name);
     let Some(record) = &n.record else {
-        return Ok((FileOutcome::Reported(n.outcome), n, target));
+        return Ok(Done { outcome: FileOutcome::Reported(n.outcome), n, target, staged: None, entry: None });
     };
     // Two inputs with the same relative path would overwrite each other under `--out`.
     if claimed.is_some_and(|c| !c.lock().map_or(true, |mut c| c.insert(target.clone()))) {
@@ -427,48 +451,51 @@ fn one_file(
     // Only a file of the same length can be the same record: most targets need no read.
     let unchanged = std::fs::metadata(&target).is_ok_and(|m| m.len() == record.len() as u64)
         && std::fs::read(&target).is_ok_and(|old| old == record.as_bytes());
-    if !unchanged {
+    let staged = if unchanged {
+        None
+    } else {
         let base = if dir.as_os_str().is_empty() { Path::new(".") } else { &dir };
-        let written = store::write_whole(base, &name, record.as_bytes())?;
-        if let Some(parent) = written.parent() {
-            touched.lock().map(|mut t| t.insert(parent.to_path_buf())).ok();
-        }
-    }
+        Some(stager.stage(base, &name, record.as_bytes())?)
+    };
+    // The entry is read here, on the worker, so that the one thread writing the index does
+    // nothing but write it.
+    let entry = index_root.and_then(|root| {
+        crate::archive::index::Entry::of_file_text(record, crate::archive::index::index_path(root, &target), false)
+    });
     let outcome = match (n.outcome, unchanged) {
-        (Outcome::OtherSite, unchanged) => FileOutcome::Other { written: !unchanged },
+        (Outcome::OtherSite, _) => FileOutcome::Other,
         (_, true) => FileOutcome::Unchanged,
         _ => FileOutcome::Written,
     };
-    Ok((outcome, n, target))
+    Ok(Done { outcome, n, target, staged, entry })
 }
 
 /// Keeps the state current with one file's outcome: a record is indexed, a stub or truncated
 /// record leaves the index and, with `--queue`, joins the crawl queue to be fetched again.
+#[allow(clippy::too_many_arguments)]
 fn keep_state(
-    state: &crate::crawl::state::State,
+    state: &crate::archive::State,
     opts: &NormaliseOptions,
     outcome: &FileOutcome,
     n: &super::Normalised,
+    entry: Option<&crate::archive::index::Entry>,
     target: &Path,
     now: i64,
     summary: &mut Summary,
 ) -> Result<()> {
-    let indexed = crate::index::index_path(&opts.root, target);
-    // Indexing costs about a millisecond a record (FTS5 tokenising); a record that did not
-    // change and is indexed already is left as it is, so a second run is as fast as the first
-    // was without an index.
-    if matches!(outcome, FileOutcome::Unchanged | FileOutcome::Other { written: false })
-        && crate::index::contains(state, &indexed)?
-    {
-        return Ok(());
-    }
-    match (&n.record, outcome) {
-        (Some(record), _) => match crate::index::Entry::of_file_text(record, indexed, false) {
-            Some(e) => crate::index::upsert(state, &e),
-            None => Ok(()),
-        },
+    match (entry, outcome) {
+        // A record the index holds as it is now is left alone, so a second run costs no
+        // indexing; one whose file changed (or a run killed before its index committed) is
+        // indexed again.
+        (Some(e), _) => {
+            if crate::archive::index::indexed_hash(state, &e.path)?.as_deref() == Some(e.hash.as_str()) {
+                return Ok(());
+            }
+            crate::archive::index::upsert(state, e)
+        }
         (None, FileOutcome::Reported(Outcome::Stub | Outcome::Truncated)) => {
-            crate::index::remove(state, &indexed)?;
+            let indexed = crate::archive::index::index_path(&opts.root, target);
+            crate::archive::index::remove(state, &indexed)?;
             if opts.queue && !n.url.is_empty() {
                 let absolute = std::path::absolute(target).unwrap_or_else(|_| target.to_path_buf());
                 if state.queue_repair(&n.url, &absolute.to_string_lossy(), now)? {

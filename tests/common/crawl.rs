@@ -91,7 +91,7 @@ impl Setup {
         super::record_files(&self.archive())
     }
 
-    pub fn state(&self) -> wxsec::crawl::state::State {
-        wxsec::crawl::state::State::open(&self.archive().join(".wxsec/state.sqlite")).unwrap()
+    pub fn state(&self) -> wxsec::archive::State {
+        wxsec::archive::State::open(&self.archive().join(".wxsec/state.sqlite")).unwrap()
     }
 }

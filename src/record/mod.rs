@@ -1,5 +1,8 @@
 //! `Record`: an article as wxsec writes it, in the format of FORMAT.md (YAML front matter, then
-//! Markdown) or as one JSON object with every fact.
+//! Markdown) or as one JSON object with every fact; and [`parse`], reading a record file back
+//! into its fields (wxsec's own records, and the formats other archivers write).
+
+pub mod parse;
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use serde::Serialize;

@@ -1,0 +1,717 @@
+//! The search index: every record of the archive, its security entities and its words, in the
+//! state file beside the crawl's tables. The words are kept once, in a contentless FTS5 table
+//! without positions: Chinese (and Japanese, Korean) text as its overlapping pairs of characters,
+//! so any substring of two characters or more is answered by the index, one character by a
+//! prefix of the pairs; other scripts as whole words, matched from their start. The text itself
+//! is not stored: a hit is confirmed, and its snippet cut, from the record file at query time.
+//! `import`, `crawl` and `normalise` keep it current as they write; `reindex` rebuilds it.
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{State, id_key};
+use crate::article::ArticleId;
+use crate::entities::{self, Entities};
+use crate::error::{Error, Result};
+use crate::record::Record;
+
+/// What the index keeps of one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The record file, relative to the archive folder (absolute when outside it).
+    pub path: String,
+    /// `biz:mid:idx`, when the address names the article.
+    pub key: Option<String>,
+    /// The feed an entry belongs to: the account's number, or a name made from its title.
+    pub account: String,
+    /// Front matter.
+    pub title: String,
+    /// Front matter.
+    pub url: String,
+    /// Front matter.
+    pub source: String,
+    /// Front matter (`YYYY-MM-DD` or empty).
+    pub date: String,
+    /// Front matter.
+    pub fetch_date: String,
+    /// The body as plain words, for matching and snippets.
+    pub text: String,
+    /// Security entities.
+    pub entities: Entities,
+    /// A hash of the record file's bytes: an entry whose file changed is indexed again.
+    pub hash: String,
+}
+
+impl Entry {
+    /// The entry of a record about to be written at `path` as `contents`.
+    pub fn of_record(record: &Record, path: String, contents: &[u8]) -> Entry {
+        let a = &record.article;
+        let url = a.url();
+        Entry {
+            hash: file_hash(contents),
+            ..Entry::new(path, &a.title, &url, &a.source, &record.date, &record.fetch_date, &a.body)
+        }
+    }
+
+    fn new(path: String, title: &str, url: &str, source: &str, date: &str, fetch_date: &str, body: &str) -> Entry {
+        let id = ArticleId::from_url(url);
+        let account = match &id {
+            Some(id) => crate::store::biz_number(&id.biz).unwrap_or_else(|| id.biz.clone()),
+            None => format!("source-{:016x}", crate::store::fnv1a(source.as_bytes())),
+        };
+        Entry {
+            path,
+            key: id.as_ref().map(id_key),
+            account,
+            title: title.to_string(),
+            url: url.to_string(),
+            source: source.to_string(),
+            date: date.to_string(),
+            fetch_date: fetch_date.to_string(),
+            text: plain_words(body),
+            entities: entities::find(title, body),
+            hash: String::new(),
+        }
+    }
+
+    /// What the index keeps of the entry's words: title, account and body as tokens.
+    pub fn words(&self) -> String {
+        let mut out = String::with_capacity(self.text.len());
+        for part in [&self.title, &self.source, &self.text] {
+            index_words(part, &mut out);
+        }
+        out
+    }
+
+    /// The entry of a record file's text (Markdown record or JSON object), as `reindex` reads it.
+    pub fn of_file_text(text: &str, path: String, json: bool) -> Option<Entry> {
+        let hash = file_hash(text.as_bytes());
+        if json {
+            let v: serde_json::Value = serde_json::from_str(text).ok()?;
+            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+            let body = s("markdown");
+            let body = strip_title_line(&body, &s("title"));
+            let e = Entry::new(path, &s("title"), &s("url"), &s("source"), &s("date"), &s("fetch_date"), body);
+            return Some(Entry { hash, ..e });
+        }
+        let p = crate::record::parse::parse(text)?;
+        if p.title.is_empty() {
+            return None;
+        }
+        let body = strip_title_line(&p.body, &p.title);
+        Some(Entry { hash, ..Entry::new(path, &p.title, &p.url, &p.source, &p.date, &p.fetch_date, body) })
+    }
+
+    /// The entry of a record file on disk, or `None` when it is gone or not a record.
+    pub fn of_file(file: &Path, path: String) -> Option<Entry> {
+        let bytes = std::fs::read(file).ok()?;
+        let json = file.extension().is_some_and(|e| e == "json");
+        Entry::of_file_text(&String::from_utf8_lossy(&bytes), path, json)
+    }
+}
+
+fn file_hash(bytes: &[u8]) -> String {
+    format!("{:016x}", crate::store::fnv1a(bytes))
+}
+
+/// The scripts written without spaces between words, indexed as pairs of characters.
+fn is_paired(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF // kana
+        | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF // Han
+        | 0xAC00..=0xD7AF // Hangul
+    )
+}
+
+/// A term or a text cut into runs: words of letters and digits, and runs of paired script.
+fn runs(text: &str) -> impl Iterator<Item = (bool, &str)> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = rest.find(|c: char| c.is_alphanumeric())?;
+        let tail = rest.get(start..).unwrap_or_default();
+        let paired = tail.chars().next().is_some_and(is_paired);
+        let end = tail.find(|c: char| !c.is_alphanumeric() || is_paired(c) != paired).unwrap_or(tail.len());
+        let run = tail.get(..end).unwrap_or_default();
+        rest = tail.get(end..).unwrap_or_default();
+        Some((paired, run))
+    })
+}
+
+/// Appends the tokens of `text`, separated by spaces, for the index: each word lower-cased, and
+/// each run of paired script as its overlapping pairs and its last character alone (so that a
+/// single character is found as a prefix of the tokens, wherever it stands in its run).
+pub fn index_words(text: &str, out: &mut String) {
+    for (paired, run) in runs(text) {
+        if paired {
+            let mut prev: Option<char> = None;
+            for c in run.chars() {
+                if let Some(p) = prev {
+                    out.push(p);
+                    out.push(c);
+                    out.push(' ');
+                }
+                prev = Some(c);
+            }
+            if let Some(p) = prev {
+                out.push(p);
+                out.push(' ');
+            }
+        } else {
+            out.extend(run.chars().flat_map(char::to_lowercase));
+            out.push(' ');
+        }
+    }
+}
+
+/// The FTS5 query for one search term, or `None` when the index cannot narrow it (no letters or
+/// digits): the record files decide. Pairs of characters must all occur; a single character,
+/// and a word the term ends with, match as a prefix. A word the term starts with may be the end
+/// of a longer word in the text (`𝕏漏洞` in `cccc𝕏漏洞`): the rest of the term narrows, the file
+/// decides. A term of one word matches words that start with it (`tomca` finds Tomcat).
+fn term_query(term: &str) -> Option<String> {
+    let runs: Vec<(bool, &str)> = runs(term).collect();
+    let starts_in_word = term.trim_start().starts_with(|c: char| c.is_alphanumeric() && !is_paired(c));
+    let ends_in_word = term.trim_end().ends_with(|c: char| c.is_alphanumeric());
+    let mut parts = Vec::new();
+    let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
+    for (i, (paired, run)) in runs.iter().enumerate() {
+        let chars: Vec<char> = run.chars().collect();
+        let last = i + 1 == runs.len();
+        if *paired && chars.len() > 1 {
+            parts.extend(chars.windows(2).map(|w| quote(&w.iter().collect::<String>())));
+        } else if i == 0 && starts_in_word && !*paired && runs.len() > 1 {
+            continue;
+        } else if *paired || (last && ends_in_word) {
+            parts.push(format!("{} *", quote(&run.to_lowercase())));
+        } else {
+            parts.push(quote(&run.to_lowercase()));
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(" AND "))
+}
+
+/// Text folded for matching a term: lower case, runs of white space as one space.
+fn fold(text: &str) -> String {
+    crate::text::fold_ws(&text.to_lowercase())
+}
+
+/// The body without the record's own `# title` line and cover image.
+pub fn strip_title_line<'a>(body: &'a str, title: &str) -> &'a str {
+    let mut rest = body.trim_start_matches('\n');
+    if let Some(r) = rest.strip_prefix("# ").and_then(|r| r.strip_prefix(title)) {
+        rest = r.trim_start_matches('\n');
+    }
+    if rest.starts_with("![cover_image](")
+        && let Some(end) = rest.find('\n')
+    {
+        rest = rest.get(end..).unwrap_or_default().trim_start_matches('\n');
+    }
+    rest
+}
+
+static IMAGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"!\[[^\]\n]*\]\([^)\n]*\)").unwrap());
+static LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[([^\]\n]*)\]\([^)\n]*\)").unwrap());
+// A tag left in the Markdown; an escaped `\<` is the author's text, not a tag.
+static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|[^\\])</?[A-Za-z][^>\n]*>").unwrap());
+static MARKS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(?:#{1,6} |> ?|[-*+] |[0-9]+\. )|\*\*|`|\\").unwrap());
+
+/// Markdown reduced to its words: images dropped, links to their text, marks removed.
+pub fn plain_words(md: &str) -> String {
+    let s = IMAGE.replace_all(md, "");
+    let s = LINK.replace_all(&s, "$1");
+    let s = TAG.replace_all(&s, "$1");
+    let s = MARKS.replace_all(&s, "");
+    s.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| "|-: ".contains(c)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Adds or replaces the entry of one record file.
+pub fn upsert(state: &State, e: &Entry) -> Result<()> {
+    let conn = state.conn();
+    let err = |x: rusqlite::Error| state.sql_error(&x);
+    // A savepoint, so that an upsert is whole both alone and inside a caller's batch.
+    conn.execute_batch("SAVEPOINT upsert").map_err(err)?;
+    let result = upsert_in(conn, e);
+    match result {
+        Ok(()) => conn.execute_batch("RELEASE upsert").map_err(err),
+        Err(x) => {
+            let _ = conn.execute_batch("ROLLBACK TO upsert; RELEASE upsert");
+            Err(err(x))
+        }
+    }
+}
+
+fn upsert_in(tx: &rusqlite::Connection, e: &Entry) -> rusqlite::Result<()> {
+    let old: Option<i64> =
+        tx.prepare_cached("SELECT id FROM records WHERE path = ?1")?.query_row([&e.path], |r| r.get(0)).optional()?;
+    if let Some(id) = old {
+        remove_id(tx, id)?;
+    }
+    let cvss = e.entities.cvss.iter().copied().fold(None, |m: Option<f32>, s| Some(m.map_or(s, |m| m.max(s))));
+    tx.prepare_cached(
+        "INSERT INTO records (path, key, account, url, title, source, date, fetch_date, cvss, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![e.path, e.key, e.account, e.url, e.title, e.source, e.date, e.fetch_date, cvss, e.hash])?;
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO records_fts (rowid, words) VALUES (?1, ?2)")?.execute(params![id, e.words()])?;
+    let mut ids =
+        tx.prepare_cached("INSERT OR IGNORE INTO record_entities (record, kind, value) VALUES (?1, ?2, ?3)")?;
+    for (kind, value) in e.entities.ids() {
+        ids.execute(params![id, kind, value])?;
+    }
+    Ok(())
+}
+
+fn remove_id(conn: &rusqlite::Connection, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM records_fts WHERE rowid = ?1")?.execute([id])?;
+    conn.prepare_cached("DELETE FROM record_entities WHERE record = ?1")?.execute([id])?;
+    conn.prepare_cached("DELETE FROM records WHERE id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+/// Drops the entry of a record file (it turned out to be a stub, or is gone).
+pub fn remove(state: &State, path: &str) -> Result<()> {
+    let conn = state.conn();
+    let id: Option<i64> = conn
+        .query_row("SELECT id FROM records WHERE path = ?1", [path], |r| r.get(0))
+        .optional()
+        .map_err(|x| state.sql_error(&x))?;
+    match id {
+        Some(id) => remove_id(conn, id).map_err(|x| state.sql_error(&x)),
+        None => Ok(()),
+    }
+}
+
+/// How many records the index holds.
+pub fn count(state: &State) -> Result<i64> {
+    state.conn().query_row("SELECT count(*) FROM records", [], |r| r.get(0)).map_err(|x| state.sql_error(&x))
+}
+
+/// Whether a record file is in the index.
+pub fn contains(state: &State, path: &str) -> Result<bool> {
+    indexed_hash(state, path).map(|h| h.is_some())
+}
+
+/// The hash of a record file as it was indexed, if it is.
+pub fn indexed_hash(state: &State, path: &str) -> Result<Option<String>> {
+    let err = |x: rusqlite::Error| state.sql_error(&x);
+    let mut stmt = state.conn().prepare_cached("SELECT hash FROM records WHERE path = ?1").map_err(err)?;
+    stmt.query_row([path], |r| r.get(0)).optional().map_err(err)
+}
+
+/// How a record's path is kept: relative to the archive folder when inside it.
+pub fn index_path(root: &Path, file: &Path) -> String {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (root, file) = (abs(root), abs(file));
+    match file.strip_prefix(&root).ok().filter(|r| !r.as_os_str().is_empty()) {
+        Some(r) => r.to_string_lossy().into_owned(),
+        None => file.to_string_lossy().into_owned(),
+    }
+}
+
+/// What `reindex` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReindexSummary {
+    /// Record files indexed.
+    pub indexed: usize,
+    /// Files that are not records (no front matter, no title).
+    pub skipped: usize,
+}
+
+/// Rebuilds the index from the record files under `root` (Markdown and JSON records; hidden
+/// folders, `assets/` and `feeds/` are not records).
+pub fn reindex(state: &State, root: &Path) -> Result<ReindexSummary> {
+    let mut files = Vec::new();
+    collect(root, root, &mut files)?;
+    files.sort();
+    let mut summary = ReindexSummary::default();
+    state.batch(|s| {
+        s.conn()
+            .execute_batch(
+                "INSERT INTO records_fts (records_fts) VALUES ('delete-all'); DELETE FROM record_entities;
+                 DELETE FROM records; DELETE FROM settings WHERE name = 'index_emptied';",
+            )
+            .map_err(|x| s.sql_error(&x))?;
+        for file in &files {
+            let text = std::fs::read(file).map_err(|source| Error::Read { path: file.clone(), source })?;
+            let text = String::from_utf8_lossy(&text);
+            let json = file.extension().is_some_and(|e| e == "json");
+            match Entry::of_file_text(&text, index_path(root, file), json) {
+                Some(e) => {
+                    upsert(s, &e)?;
+                    summary.indexed += 1;
+                }
+                None => summary.skipped += 1,
+            }
+        }
+        Ok(())
+    })?;
+    Ok(summary)
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read { path: dir.to_path_buf(), source })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(kind) = entry.file_type() else { continue };
+        if name.starts_with('.') || kind.is_symlink() {
+            continue;
+        }
+        if kind.is_dir() {
+            if dir == root && matches!(name.as_str(), "assets" | "feeds") {
+                continue;
+            }
+            collect(root, &path, out)?;
+        } else if path.extension().is_some_and(|e| e == "md" || e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A search.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Words to find (each must occur); any substring, case-insensitive for Latin letters.
+    pub terms: Vec<String>,
+    /// Only this account (its name as in `source`, or its number).
+    pub source: Option<String>,
+    /// Only records published on or after this day.
+    pub since: Option<chrono::NaiveDate>,
+    /// Only records naming this CVE (or CNVD, CNNVD, GHSA, ATT&CK) id.
+    pub id: Option<String>,
+    /// At most this many hits.
+    pub limit: usize,
+}
+
+/// One record found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// Front matter.
+    pub title: String,
+    /// Front matter.
+    pub source: String,
+    /// Front matter.
+    pub date: String,
+    /// Front matter.
+    pub url: String,
+    /// The record file, as indexed (relative to the archive folder).
+    pub path: String,
+    /// Words around the first match, each match between `open` and `close` marks.
+    pub snippet: String,
+    /// The CVE ids the record names.
+    pub cves: Vec<String>,
+}
+
+/// Runs a search; newest first. `open`/`close` mark each match in the snippet. `root` is the
+/// archive folder the indexed paths are relative to: each hit is confirmed against its record
+/// file, and its snippet cut from it.
+pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) -> Result<Vec<Hit>> {
+    let mut sql = String::from("SELECT r.id, r.title, r.source, r.date, r.url, r.path FROM records r WHERE 1");
+    let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+    // Control characters match nothing a record holds, and a NUL ends FTS5's reading of a quoted
+    // phrase early ("unterminated string"): they are not part of any term.
+    let terms: Vec<String> = q
+        .terms
+        .iter()
+        .map(|t| t.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    let matches: Vec<String> = terms.iter().filter_map(|t| term_query(t)).collect();
+    if !matches.is_empty() {
+        sql.push_str(" AND r.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)");
+        args.push(Box::new(matches.join(" AND ")));
+    }
+    if let Some(s) = &q.source {
+        sql.push_str(" AND (r.source = ? OR r.account = ?)");
+        args.push(Box::new(s.clone()));
+        args.push(Box::new(s.clone()));
+    }
+    if let Some(d) = q.since {
+        sql.push_str(" AND r.date >= ?");
+        args.push(Box::new(d.format("%Y-%m-%d").to_string()));
+    }
+    if let Some(id) = &q.id {
+        sql.push_str(" AND r.id IN (SELECT record FROM record_entities WHERE value = ?)");
+        args.push(Box::new(normal_id(id)));
+    }
+    sql.push_str(" ORDER BY r.date DESC, r.fetch_date DESC, r.path");
+    let conn = state.conn();
+    let err = |x: rusqlite::Error| state.sql_error(&x);
+    let mut stmt = conn.prepare(&sql).map_err(err)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter().map(|a| a.as_ref()))).map_err(err)?;
+    let mut needles: Vec<String> = terms.clone();
+    if let Some(id) = &q.id {
+        needles.push(normal_id(id));
+    }
+    let folded_terms: Vec<String> = terms.iter().map(|t| fold(t)).collect();
+    let mut hits = Vec::new();
+    while hits.len() < q.limit {
+        let Some(row) = rows.next().map_err(err)? else { break };
+        let (id, title, source, date, url, path): (i64, String, String, String, String, String) = (
+            row.get(0).map_err(err)?,
+            row.get(1).map_err(err)?,
+            row.get(2).map_err(err)?,
+            row.get(3).map_err(err)?,
+            row.get(4).map_err(err)?,
+            row.get(5).map_err(err)?,
+        );
+        let file = if Path::new(&path).is_absolute() { PathBuf::from(&path) } else { root.join(&path) };
+        // The index narrows; the file decides. A record gone since it was indexed is no hit,
+        // and neither is one whose pairs of characters occur but not side by side.
+        let Some(entry) = Entry::of_file(&file, path.clone()) else { continue };
+        if !folded_terms.is_empty() {
+            let haystack = fold(&format!("{}\n{}\n{}", entry.title, entry.source, entry.text));
+            if !folded_terms.iter().all(|t| haystack.contains(t.as_str())) {
+                continue;
+            }
+        }
+        let cves = record_ids(state, id, Some("cve"))?;
+        let snippet = snippet(&entry.text, &needles, open, close);
+        hits.push(Hit { title, source, date, url, path, snippet, cves });
+    }
+    Ok(hits)
+}
+
+/// Whether an upgrade emptied the index (its format changed) and `reindex` has not run since.
+pub fn emptied(state: &State) -> Result<bool> {
+    Ok(state.setting("index_emptied")?.is_some())
+}
+
+/// One feed as the index orders its entries: its account (`None` for the feed of every
+/// account), the account's name as its newest record gives it, and a signature of its entries
+/// (their paths and file hashes): a feed whose signature is the one it was written with needs no
+/// rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedPlan {
+    /// The account, or `None` for every account.
+    pub account: Option<String>,
+    /// The account's name in its newest record.
+    pub source: String,
+    /// A hash of the entries' paths and file hashes, newest first.
+    pub signature: String,
+    /// Entries.
+    pub entries: usize,
+}
+
+/// The plans of every feed: the one of all accounts first, then one per account in order, each
+/// of its newest `limit` records. One pass over the index, reading no record file.
+pub fn feed_plans(state: &State, limit: usize) -> Result<Vec<FeedPlan>> {
+    let err = |x: rusqlite::Error| state.sql_error(&x);
+    let conn = state.conn();
+    let sign = |rows: &[(String, String)]| {
+        let mut h = String::new();
+        for (path, hash) in rows {
+            h.push_str(path);
+            h.push('\0');
+            h.push_str(hash);
+            h.push('\n');
+        }
+        format!("{:016x}", crate::store::fnv1a(h.as_bytes()))
+    };
+    let mut plans = Vec::new();
+    let mut stmt = conn
+        .prepare("SELECT source, path, hash FROM records ORDER BY date DESC, fetch_date DESC, path LIMIT ?1")
+        .map_err(err)?;
+    let mut source = String::new();
+    let mut rows = Vec::new();
+    let mut q = stmt.query([limit as i64]).map_err(err)?;
+    while let Some(r) = q.next().map_err(err)? {
+        if rows.is_empty() {
+            source = r.get(0).map_err(err)?;
+        }
+        rows.push((r.get(1).map_err(err)?, r.get(2).map_err(err)?));
+    }
+    plans.push(FeedPlan { account: None, source, signature: sign(&rows), entries: rows.len() });
+    let mut stmt = conn
+        .prepare(
+            "SELECT account, source, path, hash FROM (
+                SELECT account, source, path, hash, row_number() OVER
+                    (PARTITION BY account ORDER BY date DESC, fetch_date DESC, path) AS n FROM records)
+             WHERE n <= ?1 ORDER BY account, n",
+        )
+        .map_err(err)?;
+    let mut q = stmt.query([limit as i64]).map_err(err)?;
+    // The account being read, its name, and its entries' paths and hashes.
+    type Feed = (String, String, Vec<(String, String)>);
+    let mut current: Option<Feed> = None;
+    let finish = |c: Option<Feed>, plans: &mut Vec<FeedPlan>| {
+        if let Some((account, source, rows)) = c {
+            plans.push(FeedPlan { account: Some(account), source, signature: sign(&rows), entries: rows.len() });
+        }
+    };
+    while let Some(r) = q.next().map_err(err)? {
+        let account: String = r.get(0).map_err(err)?;
+        let row = (r.get(2).map_err(err)?, r.get(3).map_err(err)?);
+        match &mut current {
+            Some((a, _, rows)) if *a == account => rows.push(row),
+            _ => {
+                finish(current.take(), &mut plans);
+                current = Some((account, r.get(1).map_err(err)?, vec![row]));
+            }
+        }
+    }
+    finish(current, &mut plans);
+    Ok(plans)
+}
+
+/// The signature a feed file was last written with.
+pub fn feed_signature(state: &State, name: &str) -> Result<Option<String>> {
+    let err = |x: rusqlite::Error| state.sql_error(&x);
+    let mut stmt = state.conn().prepare_cached("SELECT signature FROM feeds WHERE name = ?1").map_err(err)?;
+    stmt.query_row([name], |r| r.get(0)).optional().map_err(err)
+}
+
+/// Records the signature a feed file was written with.
+pub fn set_feed_signature(state: &State, name: &str, signature: &str) -> Result<()> {
+    let err = |x: rusqlite::Error| state.sql_error(&x);
+    let mut stmt =
+        state.conn().prepare_cached("INSERT OR REPLACE INTO feeds (name, signature) VALUES (?1, ?2)").map_err(err)?;
+    stmt.execute(params![name, signature]).map(|_| ()).map_err(err)
+}
+
+/// The entity ids of one indexed record (of one kind, or all), sorted by kind and value.
+pub(crate) fn record_ids(state: &State, record: i64, kind: Option<&str>) -> Result<Vec<String>> {
+    let err = |x: rusqlite::Error| state.sql_error(&x);
+    let mut stmt = state
+        .conn()
+        .prepare_cached(
+            "SELECT value FROM record_entities WHERE record = ?1 AND (?2 IS NULL OR kind = ?2) ORDER BY kind, value",
+        )
+        .map_err(err)?;
+    let ids = stmt.query_map(params![record, kind], |r| r.get(0)).map_err(err)?;
+    ids.collect::<rusqlite::Result<Vec<String>>>().map_err(err)
+}
+
+/// An id as the index keeps it: upper case, GHSA groups lower case.
+pub fn normal_id(id: &str) -> String {
+    let e = entities::find("", id.trim());
+    e.cves
+        .into_iter()
+        .chain(e.cnvds)
+        .chain(e.cnnvds)
+        .chain(e.ghsas)
+        .next()
+        .unwrap_or_else(|| id.trim().to_ascii_uppercase())
+}
+
+/// About 100 characters of `text` around the first needle found, every needle marked.
+pub fn snippet(text: &str, needles: &[String], open: &str, close: &str) -> String {
+    // ASCII folding keeps every byte where it was, so positions found in `folded` are positions
+    // in `text` (Unicode lower-casing can change lengths).
+    let folded = text.to_ascii_lowercase();
+    let needles: Vec<String> = needles.iter().filter(|n| !n.is_empty()).map(|n| n.to_ascii_lowercase()).collect();
+    let first = needles.iter().filter_map(|n| folded.find(n.as_str())).min().unwrap_or(0);
+    let chars_before = 30;
+    let start = text.get(..first).unwrap_or_default().char_indices().rev().nth(chars_before - 1).map_or(0, |(i, _)| i);
+    let end = text.get(first..).unwrap_or_default().char_indices().nth(90).map_or(text.len(), |(i, _)| first + i);
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    let mut i = start;
+    while i < end {
+        let hit = needles.iter().find(|n| {
+            folded.get(i..).unwrap_or_default().starts_with(n.as_str()) && text.is_char_boundary(i + n.len())
+        });
+        match hit {
+            Some(n) => {
+                out.push_str(open);
+                out.push_str(text.get(i..i + n.len()).unwrap_or_default());
+                out.push_str(close);
+                i += n.len();
+            }
+            None => {
+                let c = text.get(i..).unwrap_or_default().chars().next().unwrap_or(' ');
+                out.push(if c == '\n' { ' ' } else { c });
+                i += c.len_utf8();
+            }
+        }
+    }
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_and_snippets() {
+        let md = "## 漏洞概述\n\n![x](https://mmbiz.qpic.cn/a.png)\n\n**Apache Tomcat** 存在[远程代码执行](https://x.example/)漏洞。\n\n| a | b |\n|---|---|\n";
+        assert_eq!(plain_words(md), "漏洞概述\nApache Tomcat 存在远程代码执行漏洞。\n| a | b |");
+        let s = snippet("前面的话。Apache tomcat 存在漏洞", &["TOMCAT".into(), "漏洞".into()], "[", "]");
+        assert_eq!(s, "前面的话。Apache [tomcat] 存在[漏洞]");
+    }
+
+    #[test]
+    fn index_and_search() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::open(&dir.path().join("s.sqlite")).unwrap();
+        // Entries as `normalise` makes them: from the record file, which is written too, since a
+        // hit is confirmed and its snippet cut from the file.
+        let put = |path: &str, title: &str, date: &str, body: &str| {
+            let text = format!(
+                "---\ntitle: {title}\nurl: https://mp.weixin.qq.com/s?__biz=MzA5MzE5MDAzOA==&mid=1&idx=1&sn=a\nsource: 安全中心\ndate: {date}\nfetch_date: 2025-01-01T00:00:00.000\n---\n\n# {title}\n\n{body}\n"
+            );
+            std::fs::write(dir.path().join(path), &text).unwrap();
+            upsert(&state, &Entry::of_file_text(&text, path.into(), false).unwrap()).unwrap();
+        };
+        put("a.md", "Tomcat 漏洞预警", "2025-03-12", "CVE-2025-24813 远程代码执行漏洞");
+        put("b.md", "周报", "2024-01-01", "本周勒索软件动态——代码与执行");
+        put("a.md", "Tomcat 漏洞预警", "2025-03-12", "CVE-2025-24813 远程代码执行漏洞，请升级");
+        let q = |terms: &[&str]| Query {
+            terms: terms.iter().map(|s| s.to_string()).collect(),
+            limit: 10,
+            ..Default::default()
+        };
+        let titles = |q: &Query| {
+            search(&state, dir.path(), q, "[", "]").unwrap().into_iter().map(|h| h.path).collect::<Vec<_>>()
+        };
+        assert_eq!(titles(&q(&["代码执行"])), ["a.md"], "pairs that occur apart are no hit");
+        assert_eq!(titles(&q(&["勒索"])), ["b.md"], "two characters: one pair");
+        assert_eq!(titles(&q(&["索"])), ["b.md"], "one character: a prefix of the pairs");
+        assert_eq!(titles(&q(&["执"])).len(), 2);
+        assert_eq!(titles(&q(&["tomcat", "升级"])), ["a.md"]);
+        assert_eq!(titles(&q(&["TOMCA"])), ["a.md"], "a word matches from its start");
+        assert_eq!(titles(&q(&["cve-2025-24813"])), ["a.md"]);
+        assert_eq!(titles(&Query { id: Some("cve-2025-24813".into()), ..q(&[]) }), ["a.md"]);
+        assert_eq!(titles(&Query { since: chrono::NaiveDate::from_ymd_opt(2025, 1, 1), ..q(&[]) }), ["a.md"]);
+        assert_eq!(titles(&Query { source: Some("3093190038".into()), ..q(&[]) }).len(), 2);
+        assert!(titles(&q(&["\"unbalanced AND"])).is_empty(), "query syntax stays literal");
+        // A NUL in a term ended FTS5's quoted phrase early ("unterminated string").
+        assert_eq!(titles(&q(&["代码\0执行"])), ["a.md"]);
+        assert_eq!(titles(&q(&["\u{1}\0"])).len(), 2, "a term of control characters is no term");
+        assert_eq!(titles(&q(&["——"])), ["b.md"], "a term without letters is checked in the files alone");
+        std::fs::remove_file(dir.path().join("b.md")).unwrap();
+        assert!(titles(&q(&["勒索"])).is_empty(), "a record gone from disk is no hit");
+        remove(&state, "a.md").unwrap();
+        assert!(titles(&q(&["代码执行"])).is_empty());
+    }
+
+    #[test]
+    fn tokens() {
+        let mut out = String::new();
+        index_words("Apache Tomcat 远程代码执行，CVE-2025-1 漏", &mut out);
+        assert_eq!(out, "apache tomcat 远程 程代 代码 码执 执行 行 cve 2025 1 漏 ");
+        assert_eq!(term_query("远程代码").unwrap(), "\"远程\" AND \"程代\" AND \"代码\"");
+        assert_eq!(term_query("漏").unwrap(), "\"漏\" *");
+        assert_eq!(term_query("Tomcat漏洞").unwrap(), "\"漏洞\"", "Tomcat may end a longer word");
+        assert_eq!(term_query("漏洞Tomcat 8").unwrap(), "\"漏洞\" AND \"tomcat\" AND \"8\" *");
+        assert_eq!(term_query("CVE-2025").unwrap(), "\"2025\" *");
+        assert_eq!(term_query("tomca").unwrap(), "\"tomca\" *");
+        assert_eq!(term_query("，；"), None);
+    }
+}
