@@ -96,7 +96,9 @@ pub async fn run(
     let mut pending: Vec<(&str, Result<Written>)> = Vec::new();
     // After WeChat's verification page, nothing more is asked of it this run (as in `crawl`).
     let mut blocked: Option<String> = None;
-    for target in targets {
+    // Saved pages read and extracted ahead, on every core, by their place in `targets`.
+    let mut ahead: std::collections::HashMap<usize, Result<Record>> = std::collections::HashMap::new();
+    for (i, target) in targets.iter().enumerate() {
         let parsed = Target::parse(target);
         let is_url = matches!(parsed, Ok(Target::Url(_)));
         if let Some(first) = &blocked
@@ -117,16 +119,24 @@ pub async fn run(
             localiser = Some(Localiser::new(&opts.out, f.clone(), opts.image_delay));
             fetcher = Some(f);
         }
+        if !needs_network && matches!(parsed, Ok(Target::File(_))) && !ahead.contains_key(&i) {
+            read_ahead(targets, i, opts.fetch.max_body, &mut ahead);
+        }
         let outcome = async {
-            let page = match parsed? {
-                Target::Url(url) => match &fetcher {
-                    Some(f) => f.fetch(target, &url).await?,
-                    None => unreachable!("the fetcher is built before the first address"),
-                },
-                Target::File(path) => FetchedPage::from_file(&path, opts.fetch.max_body)?,
-                Target::Stdin => FetchedPage::from_stdin(opts.fetch.max_body)?,
+            let mut record = match ahead.remove(&i) {
+                Some(record) => record?,
+                None => {
+                    let page = match parsed? {
+                        Target::Url(url) => match &fetcher {
+                            Some(f) => f.fetch(target, &url).await?,
+                            None => unreachable!("the fetcher is built before the first address"),
+                        },
+                        Target::File(path) => FetchedPage::from_file(&path, opts.fetch.max_body)?,
+                        Target::Stdin => FetchedPage::from_stdin(opts.fetch.max_body)?,
+                    };
+                    read_page(&page)?
+                }
             };
-            let mut record = read_page(&page)?;
             let relative = store::relative_path(&record, opts.format);
             let failed_images = match (opts.images, localiser.as_mut()) {
                 (Images::Local, Some(l)) => localise_record(&mut record, &relative, l).await?,
@@ -159,6 +169,46 @@ pub async fn run(
     }
     settle(&mut batch, state.as_ref(), &mut pending, &mut report);
     Ok(())
+}
+
+/// Reads and extracts the saved pages from `targets[from]` on, one per core (at most four: memory
+/// stays flat), each on a
+/// thread of its own; records and errors are kept by their place, to be written in order.
+fn read_ahead(
+    targets: &[String],
+    from: usize,
+    max_body: usize,
+    ahead: &mut std::collections::HashMap<usize, Result<Record>>,
+) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let files: Vec<(usize, PathBuf)> = targets
+        .iter()
+        .enumerate()
+        .skip(from)
+        .map_while(|(i, t)| match Target::parse(t) {
+            Ok(Target::File(path)) => Some((i, path)),
+            _ => None,
+        })
+        .take(cores.min(4))
+        .collect();
+    if files.len() < 2 {
+        return;
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .iter()
+            .map(|(i, path)| {
+                scope.spawn(move || (*i, FetchedPage::from_file(path, max_body).and_then(|p| read_page(&p))))
+            })
+            .collect();
+        for h in handles {
+            // A panic is caught inside `read_page`; a thread that still fails leaves its page to be
+            // read again in order.
+            if let Ok((i, record)) = h.join() {
+                ahead.insert(i, record);
+            }
+        }
+    });
 }
 
 /// Commits the batch (the records, then the index entries naming them) and reports every

@@ -179,8 +179,9 @@ enum Command {
     },
     /// Search the archive's records; every word must occur.
     ///
-    /// Any substring of the title or text matches (Chinese needs no spaces). Prints title,
-    /// account, date, path and a snippet, newest first.
+    /// Chinese matches as any substring (no spaces needed); other words match from their start
+    /// (`tomca` finds Tomcat), in any case. Prints title, account, date, path and a snippet cut
+    /// from the record file, newest first.
     ///
     /// Exit codes: 0 (also when nothing matches); 2 bad usage; 10 no usable index.
     Search {

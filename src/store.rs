@@ -143,10 +143,17 @@ pub struct Batch {
     bytes: usize,
 }
 
-/// A batch is committed at this many files or bytes, whichever comes first: a crash loses at
-/// most this much work, which the next run does again.
+/// A batch is committed at this many files (`WXSEC_BATCH_FILES` sets another number) or bytes,
+/// whichever comes first: a crash loses at most this much work, which the next run does again.
 const BATCH_FILES: usize = 4096;
 const BATCH_BYTES: usize = 64 << 20;
+
+fn batch_files() -> usize {
+    static FILES: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
+        std::env::var("WXSEC_BATCH_FILES").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(BATCH_FILES)
+    });
+    *FILES
+}
 
 impl Batch {
     /// Adds a staged record.
@@ -157,7 +164,7 @@ impl Batch {
 
     /// Whether the batch is due to be committed.
     pub fn is_full(&self) -> bool {
-        self.staged.len() >= BATCH_FILES || self.bytes >= BATCH_BYTES
+        self.staged.len() >= batch_files() || self.bytes >= BATCH_BYTES
     }
 
     /// Records waiting.
@@ -390,6 +397,33 @@ mod tests {
         assert!(write_atomic(dir.path(), Path::new("/etc/x.md"), b"x").is_err());
         let p = write_atomic(dir.path(), Path::new("a/b.md"), b"x").unwrap();
         assert_eq!(std::fs::read(p).unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_batch_names_its_records_only_when_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let scratch = dir.path().join(".wxsec/tmp");
+        std::fs::create_dir_all(&scratch).unwrap();
+        std::fs::write(scratch.join(".wxsec-killed.tmp"), b"scrap").unwrap();
+        std::fs::write(dir.path().join("old.md"), b"old").unwrap();
+        let stager = Stager::new(Some(&scratch)).unwrap();
+        assert!(std::fs::read_dir(&scratch).unwrap().next().is_none(), "a killed run's scrap is cleared");
+        let mut batch = Batch::default();
+        batch.push(stager.stage(dir.path(), Path::new("old.md"), b"new").unwrap());
+        batch.push(stager.stage(dir.path(), Path::new("a/b.md"), b"b").unwrap());
+        assert_eq!(std::fs::read(dir.path().join("old.md")).unwrap(), b"old", "nothing named before the commit");
+        assert!(!dir.path().join("a/b.md").exists());
+        assert_eq!(batch.commit().unwrap().len(), 2);
+        assert_eq!(std::fs::read(dir.path().join("old.md")).unwrap(), b"new");
+        assert_eq!(std::fs::read(dir.path().join("a/b.md")).unwrap(), b"b");
+        // A batch dropped uncommitted (a failure elsewhere) leaves the records as they were and
+        // no temporary file.
+        let mut dropped = Batch::default();
+        dropped.push(stager.stage(dir.path(), Path::new("old.md"), b"newer").unwrap());
+        drop(dropped);
+        assert_eq!(std::fs::read(dir.path().join("old.md")).unwrap(), b"new");
+        assert!(std::fs::read_dir(&scratch).unwrap().next().is_none());
+        assert!(stager.stage(dir.path(), Path::new("../x.md"), b"x").is_err());
     }
 
     #[cfg(unix)]

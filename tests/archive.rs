@@ -168,9 +168,20 @@ fn search_reindex_and_feeds_over_an_imported_archive() {
     assert_eq!(in_accounts, records, "each record in exactly one account's feed");
     let opml = std::fs::read_to_string(feeds.join("feeds.opml")).unwrap();
     assert_eq!(opml.matches("xmlUrl=").count(), per_account.len() + 1);
-    // Written again with nothing new: the same bytes.
-    wxsec().arg("feed").arg("--out").arg(&archive).arg("--entries").arg("100").assert().success();
+    // Written again with nothing new: nothing rendered (the index says no entry changed), the
+    // same bytes.
+    let again = wxsec().arg("feed").arg("--out").arg(&archive).arg("--entries").arg("100").output().unwrap();
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(said.contains(&format!("({} rewritten, {} unchanged)", 0, per_account.len() + 1)), "{said}");
     assert_eq!(std::fs::read(feeds.join("all.atom")).unwrap(), all_bytes);
+    // One record changed (and indexed again): its account's feed and all.atom are rendered again.
+    let text = std::fs::read_to_string(&tomcat).unwrap();
+    std::fs::write(&tomcat, text.replacen("CVE-2024-56337", "CVE-2024-56337（已更新）", 1)).unwrap();
+    wxsec().arg("reindex").arg("--out").arg(&archive).assert().success();
+    let changed = wxsec().arg("feed").arg("--out").arg(&archive).arg("--entries").arg("100").output().unwrap();
+    let said = String::from_utf8_lossy(&changed.stderr);
+    assert!(said.contains(&format!("(2 rewritten, {} unchanged)", per_account.len() - 1)), "{said}");
+    assert!(String::from_utf8_lossy(&std::fs::read(feeds.join("all.atom")).unwrap()).contains("已更新"));
     // The newest N only.
     wxsec().arg("feed").arg("--out").arg(&archive).arg("--entries").arg("3").assert().success();
     let three = feed_rs::parser::parse(&std::fs::read(feeds.join("all.atom")).unwrap()[..]).unwrap();

@@ -282,6 +282,89 @@ fn forty_kills_mid_run_leave_whole_records_and_a_consistent_state() {
     eprintln!("crash trials: {kills} SIGKILLs ({killed_mid_run} mid-run), 0 records lost, 0 duplicates");
     assert!(killed_mid_run >= 40);
     assert_consistent(&dir.path().join("archive"), n);
+    let disagree = common::index_disagreements(&dir.path().join("archive"), true);
+    assert!(disagree.is_empty(), "{disagree:?}");
+}
+
+/// `normalise` writes records in batches made durable together; kills at any moment leave every
+/// record either absent or whole (byte for byte what a run without kills writes), never a
+/// temporary file beside the records, and an index naming only records that are on disk as they
+/// were indexed. The next run completes, and then the index and the files agree.
+#[test]
+fn kills_mid_normalise_leave_whole_records_and_an_index_that_agrees() {
+    let corpus = common::corpus_dir().join("md");
+    if !corpus.is_dir() {
+        eprintln!("corpus not found at {}: set WXSEC_CORPUS", corpus.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The corpus's records, four times over, so that a run takes long enough to be killed in.
+    let input = dir.path().join("in");
+    for copy in 0..4 {
+        for f in common::files_below(&corpus, |_| true) {
+            let rel = f.strip_prefix(&corpus).unwrap();
+            let to = input.join(format!("c{copy}")).join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&f, &to).unwrap();
+        }
+    }
+    let bin = assert_cmd::cargo::cargo_bin("wxsec");
+    let normalise = |out: &Path| {
+        let mut c = std::process::Command::new(&bin);
+        // Small batches: many commits in a run, so that kills fall between and inside them.
+        c.env("WXSEC_BATCH_FILES", "40").args(["normalise", "--out"]).arg(out).arg(&input);
+        c.stderr(std::process::Stdio::null()).stdout(std::process::Stdio::null());
+        c
+    };
+    let reference = dir.path().join("reference");
+    assert!(normalise(&reference).status().unwrap().success());
+    let expected = common::record_files(&reference);
+    assert!(expected.len() > 500, "{}", expected.len());
+    let out = dir.path().join("out");
+    let mut rng = Xorshift(0x9e37_79b9_7f4a_7c15);
+    let (mut kills, mut mid_run, mut seen_partial_runs) = (0, 0, 0);
+    while mid_run < 15 && kills < 100 {
+        kills += 1;
+        let mut child = normalise(&out).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(20 + rng.next() % 400));
+        if child.try_wait().unwrap().is_none() {
+            mid_run += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let files = common::record_files(&out);
+        if files.len() < expected.len() {
+            seen_partial_runs += 1;
+        }
+        for f in &files {
+            let rel = f.strip_prefix(&out).unwrap();
+            let name = rel.file_name().unwrap().to_string_lossy();
+            assert!(!name.starts_with(".wxsec-"), "a temporary file beside the records: {}", rel.display());
+            let want = std::fs::read(reference.join(rel)).unwrap_or_default();
+            assert!(std::fs::read(f).unwrap() == want, "{}: not the whole record after a kill", rel.display());
+        }
+        let disagree = common::index_disagreements(&out, false);
+        assert!(disagree.is_empty(), "after kill {kills}: {disagree:?}");
+        // Each trial starts over half the time, so that kills land early in a run as well as in
+        // a run that has little left to do.
+        if rng.next() % 2 == 0 {
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
+    assert!(normalise(&out).status().unwrap().success());
+    eprintln!(
+        "normalise crash trials: {kills} SIGKILLs ({mid_run} mid-run, {seen_partial_runs} left a partial archive)"
+    );
+    assert!(mid_run >= 15 && seen_partial_runs > 0);
+    let got = common::record_files(&out);
+    let rel =
+        |v: &[PathBuf], root: &Path| v.iter().map(|p| p.strip_prefix(root).unwrap().to_path_buf()).collect::<Vec<_>>();
+    assert_eq!(rel(&got, &out), rel(&expected, &reference));
+    for f in &got {
+        assert_eq!(std::fs::read(f).unwrap(), std::fs::read(reference.join(f.strip_prefix(&out).unwrap())).unwrap());
+    }
+    let disagree = common::index_disagreements(&out, true);
+    assert!(disagree.is_empty(), "{disagree:?}");
 }
 
 /// A full disk gives a clear error and loses nothing already written. Needs root to mount a

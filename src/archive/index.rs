@@ -429,8 +429,17 @@ pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) ->
         .collect();
     let matches: Vec<String> = terms.iter().filter_map(|t| term_query(t)).collect();
     if !matches.is_empty() {
-        sql.push_str(" AND r.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)");
-        args.push(Box::new(matches.join(" AND ")));
+        let expr = matches.join(" AND ");
+        // Few candidates are looked up one by one and sorted; many (a common word) are met by
+        // walking the records newest first and stopping at the limit, which reads a few pages
+        // of the file instead of every candidate's row.
+        let many: i64 = state
+            .conn()
+            .query_row("SELECT count(*) FROM records_fts WHERE records_fts MATCH ?1", [&expr], |r| r.get(0))
+            .map_err(|x| state.sql_error(&x))?;
+        let walk = if many > 1000 { "+" } else { "" };
+        sql.push_str(&format!(" AND {walk}r.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)"));
+        args.push(Box::new(expr));
     }
     if let Some(s) = &q.source {
         sql.push_str(" AND (r.source = ? OR r.account = ?)");

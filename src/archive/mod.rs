@@ -305,6 +305,35 @@ mod tests {
     }
 
     #[test]
+    fn an_index_of_the_old_form_is_emptied_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v4.sqlite");
+        {
+            let c = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..4] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 4).unwrap();
+            c.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+            c.execute_batch(
+                "INSERT INTO records (path, account, url, title, source, date, fetch_date) VALUES ('a.md', '1', '', 't', 's', '', '');
+                 INSERT INTO records_fts (rowid, title, source, body) VALUES (1, 't', 's', '远程代码执行');",
+            )
+            .unwrap();
+        }
+        let s = State::open(&path).unwrap();
+        assert_eq!(s.version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(index::count(&s).unwrap(), 0);
+        assert!(index::emptied(&s).unwrap(), "search tells the user to reindex");
+        index::reindex(&s, &dir.path().join("records")).unwrap_or_default();
+        std::fs::create_dir_all(dir.path().join("records")).unwrap();
+        index::reindex(&s, &dir.path().join("records")).unwrap();
+        assert!(!index::emptied(&s).unwrap(), "until it ran");
+        let fresh = State::open(&dir.path().join("new.sqlite")).unwrap();
+        assert!(!index::emptied(&fresh).unwrap(), "a new state file has nothing to rebuild");
+    }
+
+    #[test]
     fn version_one_files_migrate_with_their_rows() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.sqlite");

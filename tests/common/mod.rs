@@ -268,3 +268,31 @@ fn strip_code_spans(line: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Where the search index and the record files disagree: an indexed record that is not on disk,
+/// or whose file changed since it was indexed, or (with `every_file`) a record file the index
+/// does not name.
+#[allow(dead_code)]
+pub fn index_disagreements(archive: &std::path::Path, every_file: bool) -> Vec<String> {
+    let conn = rusqlite::Connection::open(archive.join(".wxsec/state.sqlite")).unwrap();
+    let mut stmt = conn.prepare("SELECT path, hash FROM records").unwrap();
+    let indexed: BTreeMap<String, String> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    let mut out = Vec::new();
+    for (path, hash) in &indexed {
+        match std::fs::read(archive.join(path)) {
+            Ok(bytes) if format!("{:016x}", wxsec::store::fnv1a(&bytes)) == *hash => {}
+            Ok(_) => out.push(format!("{path}: indexed, and changed since")),
+            Err(_) => out.push(format!("{path}: indexed, not on disk")),
+        }
+    }
+    if every_file {
+        for f in record_files(archive) {
+            let rel = f.strip_prefix(archive).unwrap().to_string_lossy().into_owned();
+            if !indexed.contains_key(&rel) {
+                out.push(format!("{rel}: on disk, not indexed"));
+            }
+        }
+    }
+    out
+}
