@@ -347,7 +347,7 @@ fn kills_mid_normalise_leave_whole_records_and_an_index_that_agrees() {
         assert!(disagree.is_empty(), "after kill {kills}: {disagree:?}");
         // Each trial starts over half the time, so that kills land early in a run as well as in
         // a run that has little left to do.
-        if rng.next() % 2 == 0 {
+        if rng.next().is_multiple_of(2) {
             let _ = std::fs::remove_dir_all(&out);
         }
     }
