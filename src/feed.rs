@@ -7,11 +7,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::archive::State;
-use crate::archive::index::{self, strip_title_line};
+use crate::archive::index::{self, Listed, strip_title_line};
 use crate::error::Result;
 
 /// Settings of `wxsec feed`.
@@ -38,18 +37,6 @@ pub struct FeedSummary {
     pub rewritten: usize,
     /// Feeds whose entries did not change since they were written: not rendered again.
     pub unchanged: usize,
-}
-
-struct Row {
-    path: String,
-    key: Option<String>,
-    account: String,
-    url: String,
-    title: String,
-    source: String,
-    date: String,
-    fetch_date: String,
-    ids: Vec<String>,
 }
 
 /// Writes `all.atom`, one `{account}.atom` per account and `feeds.opml` listing them. A feed
@@ -116,41 +103,8 @@ fn file_safe(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
-fn rows(state: &State, account: Option<&str>, limit: usize) -> Result<Vec<Row>> {
-    let conn = state.conn();
-    let err = |e: rusqlite::Error| state.sql_error(&e);
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT id, path, key, account, url, title, source, date, fetch_date FROM records
-             WHERE ?1 IS NULL OR account = ?1 ORDER BY date DESC, fetch_date DESC, path LIMIT ?2",
-        )
-        .map_err(err)?;
-    let found = stmt
-        .query_map(params![account, limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                Row {
-                    path: r.get(1)?,
-                    key: r.get(2)?,
-                    account: r.get(3)?,
-                    url: r.get(4)?,
-                    title: r.get(5)?,
-                    source: r.get(6)?,
-                    date: r.get(7)?,
-                    fetch_date: r.get(8)?,
-                    ids: Vec::new(),
-                },
-            ))
-        })
-        .map_err(err)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(err)?;
-    let mut out = Vec::with_capacity(found.len());
-    for (id, mut row) in found {
-        row.ids = crate::archive::index::record_ids(state, id, None)?;
-        out.push(row);
-    }
-    Ok(out)
+fn rows(state: &State, account: Option<&str>, limit: usize) -> Result<Vec<Listed>> {
+    index::newest(state, account, limit)
 }
 
 /// An RFC 3339 time for Atom from a record's dates: the download time, else the publish day.
@@ -172,7 +126,7 @@ fn render(
     id: &str,
     title: &str,
     self_name: &str,
-    rows: &[Row],
+    rows: &[Listed],
     opts: &FeedOptions,
     summary: &mut FeedSummary,
 ) -> (String, usize) {

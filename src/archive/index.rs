@@ -44,6 +44,8 @@ pub struct Entry {
     pub entities: Entities,
     /// A hash of the record file's bytes: an entry whose file changed is indexed again.
     pub hash: String,
+    /// What the index keeps of the words: title, account and body as tokens ([`index_words`]).
+    pub words: String,
 }
 
 impl Entry {
@@ -63,6 +65,13 @@ impl Entry {
             Some(id) => crate::store::biz_number(&id.biz).unwrap_or_else(|| id.biz.clone()),
             None => format!("source-{:016x}", crate::store::fnv1a(source.as_bytes())),
         };
+        let text = plain_words(body);
+        // Made where the entry is (a worker thread), so the one thread writing the index only
+        // writes.
+        let mut words = String::with_capacity(text.len() + title.len() + source.len());
+        for part in [title, source, &text] {
+            index_words(part, &mut words);
+        }
         Entry {
             path,
             key: id.as_ref().map(id_key),
@@ -72,19 +81,11 @@ impl Entry {
             source: source.to_string(),
             date: date.to_string(),
             fetch_date: fetch_date.to_string(),
-            text: plain_words(body),
+            text,
             entities: entities::find(title, body),
             hash: String::new(),
+            words,
         }
-    }
-
-    /// What the index keeps of the entry's words: title, account and body as tokens.
-    pub fn words(&self) -> String {
-        let mut out = String::with_capacity(self.text.len());
-        for part in [&self.title, &self.source, &self.text] {
-            index_words(part, &mut out);
-        }
-        out
     }
 
     /// The entry of a record file's text (Markdown record or JSON object), as `reindex` reads it.
@@ -249,6 +250,13 @@ pub fn upsert(state: &State, e: &Entry) -> Result<()> {
     }
 }
 
+/// Adds or replaces an entry inside a transaction the caller rolls back whole on any error
+/// (`normalise`, `reindex`). No savepoint of its own: FTS5 writes its pending words to disk at
+/// every savepoint, and one per record made a segment per record and most of indexing's time.
+pub fn upsert_in_batch(state: &State, e: &Entry) -> Result<()> {
+    upsert_in(state.conn(), e).map_err(|x| state.sql_error(&x))
+}
+
 fn upsert_in(tx: &rusqlite::Connection, e: &Entry) -> rusqlite::Result<()> {
     let old: Option<i64> =
         tx.prepare_cached("SELECT id FROM records WHERE path = ?1")?.query_row([&e.path], |r| r.get(0)).optional()?;
@@ -262,7 +270,7 @@ fn upsert_in(tx: &rusqlite::Connection, e: &Entry) -> rusqlite::Result<()> {
     )?
     .execute(params![e.path, e.key, e.account, e.url, e.title, e.source, e.date, e.fetch_date, cvss, e.hash])?;
     let id = tx.last_insert_rowid();
-    tx.prepare_cached("INSERT INTO records_fts (rowid, words) VALUES (?1, ?2)")?.execute(params![id, e.words()])?;
+    tx.prepare_cached("INSERT INTO records_fts (rowid, words) VALUES (?1, ?2)")?.execute(params![id, e.words])?;
     let mut ids =
         tx.prepare_cached("INSERT OR IGNORE INTO record_entities (record, kind, value) VALUES (?1, ?2, ?3)")?;
     for (kind, value) in e.entities.ids() {
@@ -341,19 +349,39 @@ pub fn reindex(state: &State, root: &Path) -> Result<ReindexSummary> {
                  DELETE FROM records; DELETE FROM settings WHERE name = 'index_emptied';",
             )
             .map_err(|x| s.sql_error(&x))?;
-        for file in &files {
-            let text = std::fs::read(file).map_err(|source| Error::Read { path: file.clone(), source })?;
-            let text = String::from_utf8_lossy(&text);
-            let json = file.extension().is_some_and(|e| e == "json");
-            match Entry::of_file_text(&text, index_path(root, file), json) {
-                Some(e) => {
-                    upsert(s, &e)?;
-                    summary.indexed += 1;
-                }
-                None => summary.skipped += 1,
+        // Reading and parsing the files on every core; this thread only writes the index.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+        std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Entry>>>(256);
+            for _ in 0..workers {
+                let (tx, next, files) = (tx.clone(), &next, &files);
+                scope.spawn(move || {
+                    while let Some(file) = files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                        let entry = std::fs::read(file)
+                            .map_err(|source| Error::Read { path: file.clone(), source })
+                            .map(|bytes| {
+                                let json = file.extension().is_some_and(|e| e == "json");
+                                Entry::of_file_text(&String::from_utf8_lossy(&bytes), index_path(root, file), json)
+                            });
+                        if tx.send(entry).is_err() {
+                            break;
+                        }
+                    }
+                });
             }
-        }
-        Ok(())
+            drop(tx);
+            for entry in rx {
+                match entry? {
+                    Some(e) => {
+                        upsert_in_batch(s, &e)?;
+                        summary.indexed += 1;
+                    }
+                    None => summary.skipped += 1,
+                }
+            }
+            Ok(())
+        })
     })?;
     Ok(summary)
 }
@@ -495,6 +523,73 @@ pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) ->
 /// Whether an upgrade emptied the index (its format changed) and `reindex` has not run since.
 pub fn emptied(state: &State) -> Result<bool> {
     Ok(state.setting("index_emptied")?.is_some())
+}
+
+/// An indexed record as a listing shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    /// The record file, as indexed.
+    pub path: String,
+    /// `biz:mid:idx`, when the address names the article.
+    pub key: Option<String>,
+    /// The account's number, or a name made from its title.
+    pub account: String,
+    /// Front matter.
+    pub url: String,
+    /// Front matter.
+    pub title: String,
+    /// Front matter.
+    pub source: String,
+    /// Front matter.
+    pub date: String,
+    /// Front matter.
+    pub fetch_date: String,
+    /// Every entity id the record names, sorted by kind and value.
+    pub ids: Vec<String>,
+}
+
+/// The newest `limit` records, of one account or of all, newest first.
+pub fn newest(state: &State, account: Option<&str>, limit: usize) -> Result<Vec<Listed>> {
+    let err = |x: rusqlite::Error| state.sql_error(&x);
+    // Two statements, so that each has its index: one account's records by (account, date), all
+    // of them by (date, fetch_date, path); one `account = ?1 OR ?1 IS NULL` could use neither.
+    let sql = match account {
+        Some(_) => {
+            "SELECT id, path, key, account, url, title, source, date, fetch_date FROM records
+             WHERE account = ?1 ORDER BY date DESC, fetch_date DESC, path LIMIT ?2"
+        }
+        None => {
+            "SELECT id, path, key, account, url, title, source, date, fetch_date FROM records
+             WHERE ?1 IS NULL ORDER BY date DESC, fetch_date DESC, path LIMIT ?2"
+        }
+    };
+    let mut stmt = state.conn().prepare_cached(sql).map_err(err)?;
+    let found = stmt
+        .query_map(params![account, limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                Listed {
+                    path: r.get(1)?,
+                    key: r.get(2)?,
+                    account: r.get(3)?,
+                    url: r.get(4)?,
+                    title: r.get(5)?,
+                    source: r.get(6)?,
+                    date: r.get(7)?,
+                    fetch_date: r.get(8)?,
+                    ids: Vec::new(),
+                },
+            ))
+        })
+        .map_err(err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(err)?;
+    let mut out = Vec::with_capacity(found.len());
+    for (id, mut row) in found {
+        row.ids = record_ids(state, id, None)?;
+        out.push(row);
+    }
+    Ok(out)
 }
 
 /// One feed as the index orders its entries: its account (`None` for the feed of every

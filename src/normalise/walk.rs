@@ -253,7 +253,7 @@ pub fn run(
     let (job_tx, job_rx) = mpsc::sync_channel::<Result<(PathBuf, PathBuf)>>(256);
     let (skipped_folders, skipped_files) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let job_rx = Mutex::new(job_rx);
-    let (tx, rx) = mpsc::sync_channel::<(PathBuf, Result<Done>)>(64);
+    let (tx, rx) = mpsc::sync_channel::<(PathBuf, Result<Done>)>(2 * workers);
     let state = opts.state.as_deref().map(crate::archive::State::open).transpose()?;
     // Records are made durable a batch at a time, and the index's transaction commits only after
     // its batch is: a crash loses at most the open batch, never a record, and the index never
@@ -491,7 +491,7 @@ fn keep_state(
             if crate::archive::index::indexed_hash(state, &e.path)?.as_deref() == Some(e.hash.as_str()) {
                 return Ok(());
             }
-            crate::archive::index::upsert(state, e)
+            crate::archive::index::upsert_in_batch(state, e)
         }
         (None, FileOutcome::Reported(Outcome::Stub | Outcome::Truncated)) => {
             let indexed = crate::archive::index::index_path(&opts.root, target);
