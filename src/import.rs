@@ -171,16 +171,15 @@ pub async fn run(
     Ok(())
 }
 
-/// Reads and extracts the saved pages from `targets[from]` on, one per core (at most four: memory
-/// stays flat), each on a
-/// thread of its own; records and errors are kept by their place, to be written in order.
+/// Reads and extracts the saved pages from `targets[from]` on (up to sixteen), on one thread per
+/// core, each taking the next page when done with one: a page is in memory only while it is
+/// read. Records and errors are kept by their place, to be written in order.
 fn read_ahead(
     targets: &[String],
     from: usize,
     max_body: usize,
     ahead: &mut std::collections::HashMap<usize, Result<Record>>,
 ) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let files: Vec<(usize, PathBuf)> = targets
         .iter()
         .enumerate()
@@ -189,26 +188,28 @@ fn read_ahead(
             Ok(Target::File(path)) => Some((i, path)),
             _ => None,
         })
-        .take(cores.min(4))
+        .take(16)
         .collect();
     if files.len() < 2 {
         return;
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(files.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::with_capacity(files.len()));
     std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .iter()
-            .map(|(i, path)| {
-                scope.spawn(move || (*i, FetchedPage::from_file(path, max_body).and_then(|p| read_page(&p))))
-            })
-            .collect();
-        for h in handles {
-            // A panic is caught inside `read_page`; a thread that still fails leaves its page to be
-            // read again in order.
-            if let Ok((i, record)) = h.join() {
-                ahead.insert(i, record);
-            }
+        for _ in 0..cores {
+            scope.spawn(|| {
+                while let Some((i, path)) = files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                    let record = FetchedPage::from_file(path, max_body).and_then(|p| read_page(&p));
+                    if let Ok(mut d) = done.lock() {
+                        d.push((*i, record));
+                    }
+                }
+            });
         }
     });
+    // A page a thread could not hand over is read again, in order, by the caller.
+    ahead.extend(done.into_inner().unwrap_or_default());
 }
 
 /// Commits the batch (the records, then the index entries naming them) and reports every

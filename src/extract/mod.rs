@@ -30,7 +30,8 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
     let cgi = script::object(html, "window.cgiDataNew")
         .or_else(|| script::object(html, "var cgiDataNew"))
         .unwrap_or(Value::Obj(Vec::new()));
-    let src = Sources { html, cgi: &cgi };
+    let vars = script::Vars::new(html);
+    let src = Sources { html, vars: &vars, cgi: &cgi };
 
     let show_type = src.var_or_cgi("item_show_type", &["item_show_type"]).unwrap_or_default();
     let share = locate::by_id(html, "js_share_content").is_some();
@@ -72,11 +73,11 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
         .filter(|u| markdown::is_safe_url(u) && u.starts_with("http"));
     let publish_time = ["ct", "create_time", "ori_create_time"]
         .iter()
-        .filter_map(|v| script::var(html, v))
+        .filter_map(|v| vars.get(v))
         .chain(["ori_create_time", "create_time"].iter().filter_map(|k| cgi.str(k).map(str::to_string)))
         .find_map(|t| plausible_time(&t));
 
-    let links: Vec<String> = [script::var(html, "msg_link"), cgi.str("link").map(str::to_string), src.meta("og:url")]
+    let links: Vec<String> = [vars.get("msg_link"), cgi.str("link").map(str::to_string), src.meta("og:url")]
         .into_iter()
         .flatten()
         .map(|l| decode_entities(&l))
@@ -142,21 +143,22 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
 /// The places a fact can come from on one page.
 struct Sources<'a> {
     html: &'a str,
+    vars: &'a script::Vars<'a>,
     cgi: &'a Value,
 }
 
 impl Sources<'_> {
     /// A script variable, else the first of the `cgiDataNew` keys that has a value.
     fn var_or_cgi(&self, var: &str, keys: &[&str]) -> Option<String> {
-        script::var(self.html, var).or_else(|| keys.iter().find_map(|k| self.cgi.str(k).map(str::to_string)))
+        self.vars.get(var).or_else(|| keys.iter().find_map(|k| self.cgi.str(k).map(str::to_string)))
     }
 
     /// `__biz/mid/idx/sn` from the script variables or `cgiDataNew`.
     fn id(&self) -> Option<ArticleId> {
-        let biz = script::var(self.html, "biz").or_else(|| self.cgi.str("bizuin").map(str::to_string))?;
-        let mid = script::var(self.html, "mid").or_else(|| self.cgi.str("mid").map(str::to_string))?;
-        let idx = script::var(self.html, "idx").or_else(|| self.cgi.str("idx").map(str::to_string))?;
-        let sn = script::var(self.html, "sn").or_else(|| self.cgi.str("sn").map(str::to_string));
+        let biz = self.vars.get("biz").or_else(|| self.cgi.str("bizuin").map(str::to_string))?;
+        let mid = self.vars.get("mid").or_else(|| self.cgi.str("mid").map(str::to_string))?;
+        let idx = self.vars.get("idx").or_else(|| self.cgi.str("idx").map(str::to_string))?;
+        let sn = self.vars.get("sn").or_else(|| self.cgi.str("sn").map(str::to_string));
         ArticleId::new(&biz, &mid, &idx, sn.as_deref())
     }
 

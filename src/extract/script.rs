@@ -10,26 +10,49 @@ use crate::text::js_string_literal;
 
 /// The first non-empty literal assigned to `var NAME` or `window.NAME` anywhere in the page.
 pub fn var(html: &str, name: &str) -> Option<String> {
-    for prefix in ["var ", "window."] {
-        let needle = format!("{prefix}{name}");
-        for at in memmem::find_iter(html.as_bytes(), needle.as_bytes()) {
-            let before = html.as_bytes().get(at.wrapping_sub(1)).copied();
-            // `window.` must not be the tail of `xwindow.`; `var ` cannot be.
-            if prefix == "window." && before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') {
-                continue;
-            }
-            let rest = html.get(at + needle.len()..).unwrap_or_default();
-            let rest = rest.trim_start_matches([' ', '\t']);
-            let Some(rest) = rest.strip_prefix('=') else { continue };
-            if rest.starts_with('=') {
-                continue;
-            }
-            if let Some(v) = literal_expr(rest) {
-                return Some(v);
+    Vars::new(html).get(name)
+}
+
+/// Where a page's `var ` and `window.` assignments may start, found in one pass each: a page asks
+/// for twenty variables, several absent, and each search of its own would read all 2–4 MB of it
+/// again.
+pub struct Vars<'a> {
+    html: &'a str,
+    at: [Vec<usize>; 2],
+}
+
+const VAR_PREFIXES: [&str; 2] = ["var ", "window."];
+
+impl<'a> Vars<'a> {
+    /// Finds the candidate positions of `html`.
+    pub fn new(html: &'a str) -> Vars<'a> {
+        let at = VAR_PREFIXES.map(|p| memmem::find_iter(html.as_bytes(), p.as_bytes()).collect());
+        Vars { html, at }
+    }
+
+    /// The value of `var NAME = …` or `window.NAME = …` (see [`var`]).
+    pub fn get(&self, name: &str) -> Option<String> {
+        let html = self.html;
+        for (prefix, positions) in VAR_PREFIXES.iter().zip(&self.at) {
+            for &at in positions {
+                let Some(rest) = html.get(at + prefix.len()..).and_then(|r| r.strip_prefix(name)) else { continue };
+                let before = html.as_bytes().get(at.wrapping_sub(1)).copied();
+                // `window.` must not be the tail of `xwindow.`; `var ` cannot be.
+                if *prefix == "window." && before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') {
+                    continue;
+                }
+                let rest = rest.trim_start_matches([' ', '\t']);
+                let Some(rest) = rest.strip_prefix('=') else { continue };
+                if rest.starts_with('=') {
+                    continue;
+                }
+                if let Some(v) = literal_expr(rest) {
+                    return Some(v);
+                }
             }
         }
+        None
     }
-    None
 }
 
 /// Reads `a || b || c` where each term is a literal, possibly wrapped in `htmlDecode(…)` /

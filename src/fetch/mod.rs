@@ -61,6 +61,18 @@ impl Target {
     }
 }
 
+/// Like [`decode_html`], taking the bytes: a UTF-8 page (nearly all) becomes its string without a
+/// copy.
+pub fn decode_html_owned(bytes: Vec<u8>, header_charset: Option<&str>) -> String {
+    if encoding_rs::Encoding::for_bom(&bytes).is_some() {
+        return decode_html(&bytes, header_charset);
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => decode_html(e.as_bytes(), header_charset),
+    }
+}
+
 /// Decodes a page: a BOM; else UTF-8 when the bytes are UTF-8 (a declaration that says otherwise
 /// is wrong more often than the bytes); else the charset the page declares, then the header's;
 /// else GB18030, the superset of what Chinese pages use.
@@ -137,24 +149,27 @@ impl FetchedPage {
     /// Reads a saved page from a file.
     pub fn from_file(path: &Path, max_bytes: usize) -> Result<FetchedPage> {
         let file = std::fs::File::open(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-        let bytes = read_capped(file, max_bytes).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-        let html = decode_html(&bytes, None);
+        // The size, so the page is read into one buffer of the right length, not grown and copied.
+        let size = file.metadata().map_or(0, |m| m.len()).min(max_bytes as u64 + 1) as usize;
+        let bytes =
+            read_capped(file, max_bytes, size).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+        let html = decode_html_owned(bytes, None);
         let url = saved_from(&html);
         Ok(FetchedPage { target: path.display().to_string(), url, html, fetched_at: Utc::now() })
     }
 
     /// Reads a page from standard input.
     pub fn from_stdin(max_bytes: usize) -> Result<FetchedPage> {
-        let bytes = read_capped(std::io::stdin().lock(), max_bytes)
+        let bytes = read_capped(std::io::stdin().lock(), max_bytes, 0)
             .map_err(|source| Error::Read { path: PathBuf::from("-"), source })?;
-        let html = decode_html(&bytes, None);
+        let html = decode_html_owned(bytes, None);
         let url = saved_from(&html);
         Ok(FetchedPage { target: "-".to_string(), url, html, fetched_at: Utc::now() })
     }
 }
 
-fn read_capped(reader: impl Read, max_bytes: usize) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+fn read_capped(reader: impl Read, max_bytes: usize, size_hint: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(size_hint + 1);
     reader.take(max_bytes as u64 + 1).read_to_end(&mut bytes)?;
     if bytes.len() > max_bytes {
         return Err(std::io::Error::new(

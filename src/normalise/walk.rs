@@ -425,7 +425,7 @@ fn one_file(
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, "larger than 64 MiB, not a record"),
         });
     }
-    let text = crate::fetch::decode_html(&bytes, None);
+    let text = crate::fetch::decode_html_owned(bytes, None);
     let n = crate::error::guarded(&path.display().to_string(), || Ok(normalise_record(&text, opts.extra_fields)))?;
     let (dir, name) = match &opts.destination {
         Destination::Out(out) => (out.clone(), rel.to_path_buf()),
