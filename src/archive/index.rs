@@ -115,7 +115,8 @@ impl Entry {
     }
 }
 
-fn file_hash(bytes: &[u8]) -> String {
+/// The hash the index keeps of a record file's bytes.
+pub fn file_hash(bytes: &[u8]) -> String {
     format!("{:016x}", crate::store::fnv1a(bytes))
 }
 

@@ -128,6 +128,16 @@ impl State {
         Ok(state)
     }
 
+    /// A second connection to a state file another connection of this process writes, for
+    /// reading from another thread (a `normalise` worker asking whether a record is indexed as it
+    /// is). It sees what was committed; nothing is created or migrated.
+    pub fn open_reader(path: &Path) -> Result<State> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| state_err(path, &e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| state_err(path, &e))?;
+        Ok(State { conn, path: path.to_path_buf() })
+    }
+
     /// The state as it is, for a dry run: the file opened read-only and immutable (nothing is
     /// created beside it, not even SQLite's journal files), or an empty state in memory when there
     /// is no file yet.

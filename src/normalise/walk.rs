@@ -296,7 +296,12 @@ pub fn run(
             let tx = tx.clone();
             let (job_rx, claimed, stager) = (&job_rx, &claimed, &stager);
             let index_root = state.as_ref().map(|_| opts.root.as_path());
+            let state_path = opts.state.as_deref().filter(|_| state.is_some());
             scope.spawn(move || {
+                // The worker's own reading connection: a record already indexed as it is costs
+                // no entry (parse, words, entities) and no trip to the writing thread.
+                let reader = state_path.and_then(|p| crate::archive::State::open_reader(p).ok());
+                let index = index_root.map(|root| (root, reader.as_ref()));
                 loop {
                     let job = match job_rx.lock() {
                         Ok(rx) => rx.recv(),
@@ -305,7 +310,7 @@ pub fn run(
                     let Ok(job) = job else { break };
                     let sent = match job {
                         Ok((path, rel)) => {
-                            let result = one_file(&path, &rel, opts, index_root, claimed.as_ref(), stager);
+                            let result = one_file(&path, &rel, opts, index, claimed.as_ref(), stager);
                             tx.send((path, result))
                         }
                         Err(e) => tx.send((PathBuf::new(), Err(e))),
@@ -407,7 +412,7 @@ fn one_file(
     path: &Path,
     rel: &Path,
     opts: &NormaliseOptions,
-    index_root: Option<&Path>,
+    index: Option<(&Path, Option<&crate::archive::State>)>,
     claimed: Option<&Mutex<HashSet<PathBuf>>>,
     stager: &store::Stager,
 ) -> Result<Done> {
@@ -459,8 +464,14 @@ fn one_file(
     };
     // The entry is read here, on the worker, so that the one thread writing the index does
     // nothing but write it.
-    let entry = index_root.and_then(|root| {
-        crate::archive::index::Entry::of_file_text(record, crate::archive::index::index_path(root, &target), false)
+    let entry = index.and_then(|(root, reader)| {
+        let path = crate::archive::index::index_path(root, &target);
+        let current = unchanged
+            && reader.is_some_and(|r| {
+                crate::archive::index::indexed_hash(r, &path).ok().flatten()
+                    == Some(crate::archive::index::file_hash(record.as_bytes()))
+            });
+        if current { None } else { crate::archive::index::Entry::of_file_text(record, path, false) }
     });
     let outcome = match (n.outcome, unchanged) {
         (Outcome::OtherSite, _) => FileOutcome::Other,
