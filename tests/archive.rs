@@ -595,3 +595,32 @@ fn json_records_are_indexed_and_reindexed_too() {
     let status: serde_json::Value = serde_json::from_str(stdout(&status).trim()).unwrap();
     assert_eq!(status["indexed"], 2);
 }
+
+/// The HTTP client (and the TLS roots it loads) is built at the first target that needs the
+/// network: with no CA certificate to be found, building it fails, and saved pages import all
+/// the same; an address then fails with the client's error.
+#[test]
+fn saved_pages_import_without_building_the_http_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let no_roots = |c: &mut assert_cmd::Command| {
+        c.env("SSL_CERT_FILE", dir.path().join("none.pem"))
+            .env("SSL_CERT_DIR", dir.path().join("none"))
+            .env("WXSEC_ORIGIN", "http://127.0.0.1:9");
+    };
+    let mut import = wxsec();
+    no_roots(&mut import);
+    let out =
+        import.arg("import").arg("--out").arg(dir.path().join("a")).arg(fixture("modern-2025.html")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(PathBuf::from(stdout(&out).trim()).is_file());
+    let mut fetch = wxsec();
+    no_roots(&mut fetch);
+    let out = fetch
+        .arg("import")
+        .arg("--out")
+        .arg(dir.path().join("b"))
+        .arg("https://mp.weixin.qq.com/s/AbC")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "an address needs the client");
+}
