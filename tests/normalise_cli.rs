@@ -120,7 +120,14 @@ fn in_place_replaces_records_and_leaves_stubs() {
     let stub = dir.path().join("a/b/stub-deleted.md");
     let stub = if stub.exists() { stub } else { dir.path().join("stub-deleted.md") };
     let stub_before = std::fs::read(&stub).unwrap();
-    Command::cargo_bin("wxsec").unwrap().args(["normalise", "--in-place"]).arg(dir.path()).assert().success();
+    // A killed in-place run leaves its batch's temporary files beside the records: the next run
+    // clears them, and counts them as nothing.
+    std::fs::write(stub.with_file_name(".wxsec-Ab12Cd.tmp"), "half a rec").unwrap();
+    let first =
+        Command::cargo_bin("wxsec").unwrap().args(["normalise", "--in-place"]).arg(dir.path()).assert().success();
+    assert!(!stub.with_file_name(".wxsec-Ab12Cd.tmp").exists(), "a killed run's scrap is cleared");
+    let said = summary(&first.get_output().stderr);
+    assert!(said.contains(" 0 files not records)"), "{said}");
     assert_eq!(std::fs::read(&stub).unwrap(), stub_before, "a stub is left as it was");
     for f in files(dir.path()) {
         let name = f.file_name().unwrap().to_string_lossy().to_string();

@@ -153,7 +153,10 @@ pub enum Skip {
 /// its input, in sorted order, without collecting them (an archive may hold millions). A folder
 /// that cannot be read is handed over as an error; `found` returning false stops the walk.
 /// Hidden record files (`.NET 反序列化….md` is an article's title) are read; hidden folders are not.
-pub fn walk(paths: &[PathBuf], skip: Option<&Path>, mut found: impl FnMut(Result<Found>) -> bool) {
+/// With `clear_scraps` (normalising in place, where a batch's temporary files sit beside the
+/// records), the temporary files a killed run left (`.wxsec-*.tmp`) are removed: a folder is
+/// listed before any of its files is handed over, so this run's own are never among them.
+pub fn walk(paths: &[PathBuf], skip: Option<&Path>, clear_scraps: bool, mut found: impl FnMut(Result<Found>) -> bool) {
     for input in paths {
         if std::fs::metadata(input).is_ok_and(|m| m.is_file()) {
             let name = input.file_name().map(PathBuf::from).unwrap_or_else(|| input.clone());
@@ -189,6 +192,9 @@ pub fn walk(paths: &[PathBuf], skip: Option<&Path>, mut found: impl FnMut(Result
                         subdirs.push(path.clone());
                     }
                     hidden.then_some(Skip::HiddenFolder)
+                } else if clear_scraps && is_scrap(&path) {
+                    let _ = std::fs::remove_file(&path);
+                    None
                 } else if is_record_file(&path) {
                     let rel = path.strip_prefix(input).map(Path::to_path_buf).unwrap_or_else(|_| path.clone());
                     if !found(Ok(Found::Record(path, rel))) {
@@ -207,6 +213,10 @@ pub fn walk(paths: &[PathBuf], skip: Option<&Path>, mut found: impl FnMut(Result
             stack.extend(subdirs.into_iter().rev());
         }
     }
+}
+
+fn is_scrap(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(".wxsec-") && n.ends_with(".tmp"))
 }
 
 fn is_record_file(path: &Path) -> bool {
@@ -232,6 +242,7 @@ pub fn run(
     mut progress: impl FnMut(usize, usize),
     mut warn: impl FnMut(&Error),
 ) -> Result<Summary> {
+    let in_place = opts.destination == Destination::InPlace;
     let skip = match &opts.destination {
         Destination::Out(dir) => Some(dir.as_path()),
         Destination::InPlace => None,
@@ -275,7 +286,7 @@ pub fn run(
     std::thread::scope(|scope| -> Result<()> {
         let (found_ref, folders, files) = (&found, &skipped_folders, &skipped_files);
         scope.spawn(move || {
-            walk(paths, skip, |job| {
+            walk(paths, skip, in_place, |job| {
                 let job = match job {
                     Ok(Found::Record(path, rel)) => Ok((path, rel)),
                     Ok(Found::Skipped(Skip::HiddenFolder)) => {
