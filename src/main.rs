@@ -63,8 +63,32 @@ fn stdout_line(args: std::fmt::Arguments) -> bool {
 #[derive(Parser)]
 #[command(name = "wxsec", version, about, long_about = None)]
 struct Cli {
+    /// Colour in `search`'s matches: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
+}
+
+/// When to colour output.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    /// On a terminal, unless the NO_COLOR variable is set (https://no-color.org).
+    Auto,
+    /// Always, even into a pipe or with NO_COLOR.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    fn wanted(self, terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -74,7 +98,8 @@ enum Command {
     /// Exit codes: 0 all written; 2 bad usage or target; 3 a page was not an article (deleted,
     /// removed, expired, error, unknown); 4 WeChat's verification page (blocked); 5 network or HTTP
     /// failure; 6 a file could not be read or written; 7 an article page whose title or account
-    /// could not be read; 1 anything else. With several failures, the code of the first.
+    /// could not be read; 10 the state file holding the index is unusable (the record is written);
+    /// 1 anything else. With several failures, the code of the first.
     Import {
         /// The archive folder.
         #[arg(long, default_value = "archive")]
@@ -108,7 +133,7 @@ enum Command {
     /// layout HTML removed; stubs and truncated records reported instead of written.
     ///
     /// Exit codes: 0 every file handled (stubs and truncated ones are reported, not failures);
-    /// 2 bad usage; 6 a file could not be read or written.
+    /// 2 bad usage; 6 a file could not be read or written; 10 the state file is unusable.
     Normalise {
         /// Write cleaned records under this folder, at the paths they had below each input.
         #[arg(long, conflicts_with = "in_place", required_unless_present = "in_place")]
@@ -288,6 +313,7 @@ enum OutFormat {
 
 fn main() -> ProcessExit {
     let cli = Cli::parse();
+    let color = cli.color;
     match cli.command {
         Command::Import { out, format, timeout, max_page_bytes, delay, jitter, extras, no_index, targets } => {
             let index = (!no_index).then(|| out.join(".wxsec/state.sqlite"));
@@ -346,7 +372,7 @@ fn main() -> ProcessExit {
         Command::Feed { archive, dest, entries } => feed_cmd(archive, dest, entries as usize),
         Command::Search { query, source, since, cve, limit, json, archive } => {
             let q = index::Query { terms: query, source, since, id: cve, limit };
-            search_cmd(archive, q, json)
+            search_cmd(archive, q, json, color)
         }
         Command::Reindex { archive } => reindex_cmd(archive),
         Command::Crawl { config, dry_run, limit, since, json, settings } => {
@@ -588,7 +614,7 @@ fn open_existing(archive: ArchiveArgs) -> Result<(PathBuf, wxsec::archive::State
     Ok((root, wxsec::archive::State::open(&path)?))
 }
 
-fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool) -> ProcessExit {
+fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool, color: ColorChoice) -> ProcessExit {
     if q.terms.is_empty() && q.id.is_none() && q.source.is_none() && q.since.is_none() {
         errln!("wxsec: give words to search for, or --cve, --source or --since");
         return ProcessExit::from(ExitCode::Usage as u8);
@@ -597,7 +623,7 @@ fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool) -> ProcessExit 
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
-    let colour = !json && std::io::stdout().is_terminal();
+    let colour = !json && color.wanted(std::io::stdout().is_terminal());
     let (open, close) = if colour { ("\x1b[1;31m", "\x1b[0m") } else { ("**", "**") };
     if index::emptied(&state).unwrap_or(false) {
         return fail(&wxsec::Error::State {

@@ -624,3 +624,30 @@ fn saved_pages_import_without_building_the_http_client() {
         .unwrap();
     assert!(!out.status.success(), "an address needs the client");
 }
+
+/// `--color always|never|auto` and NO_COLOR: matches are marked with ANSI colour only when asked
+/// or on a terminal without NO_COLOR; into a pipe they are marked `**…**`.
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    wxsec().arg("import").arg("--out").arg(&archive).arg(fixture("modern-2025.html")).assert().success();
+    let run = |args: &[&str], no_color: bool| {
+        let mut c = wxsec();
+        if no_color {
+            c.env("NO_COLOR", "1");
+        } else {
+            c.env_remove("NO_COLOR");
+        }
+        let out = c.args(args).arg("search").arg("--out").arg(&archive).arg("漏洞").output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        stdout(&out)
+    };
+    assert!(run(&[], false).contains("**漏洞**"), "a pipe gets no colour");
+    assert!(run(&["--color", "always"], false).contains("\x1b[1;31m漏洞\x1b[0m"));
+    assert!(run(&["--color", "always"], true).contains("\x1b[1;31m"), "asked for, colour wins over NO_COLOR");
+    assert!(!run(&["--color", "never"], false).contains('\x1b'));
+    assert!(!run(&["--color", "auto"], true).contains('\x1b'));
+    let bad = wxsec().args(["--color", "sometimes", "status"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
