@@ -222,8 +222,8 @@ enum Command {
         #[arg(long)]
         cve: Option<String>,
         /// Most hits shown.
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+        limit: u64,
         /// One JSON object per hit, one per line.
         #[arg(long)]
         json: bool,
@@ -371,7 +371,7 @@ fn main() -> ProcessExit {
         }
         Command::Feed { archive, dest, entries } => feed_cmd(archive, dest, entries as usize),
         Command::Search { query, source, since, cve, limit, json, archive } => {
-            let q = index::Query { terms: query, source, since, id: cve, limit };
+            let q = index::Query { terms: query, source, since, id: cve, limit: limit as usize };
             search_cmd(archive, q, json, color)
         }
         Command::Reindex { archive } => reindex_cmd(archive),

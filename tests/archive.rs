@@ -650,4 +650,7 @@ fn colour_follows_the_flag_and_no_color() {
     assert!(!run(&["--color", "auto"], true).contains('\x1b'));
     let bad = wxsec().args(["--color", "sometimes", "status"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
+    // No hits asked for is a usage mistake, not "no record matches".
+    let none = wxsec().arg("search").arg("--out").arg(&archive).args(["--limit", "0", "漏洞"]).output().unwrap();
+    assert_eq!(none.status.code(), Some(2));
 }

@@ -300,6 +300,15 @@ impl CrawlSettings {
             check_http(&url).map_err(bad)?;
             sources.push(Source::Feed { name: format!("feed:{url}"), url });
         }
+        // A count or a timeout of 0 would do nothing useful: said, never silently raised.
+        let at_least_one = |name: &str, v: Option<u64>, default: u64, most: u64| match v {
+            None => Ok(default),
+            Some(n) if (1..=most).contains(&n) => Ok(n),
+            Some(n) => Err(bad(format!("{name} = {n}: from 1 to {most}"))),
+        };
+        let max_attempts = at_least_one("max_attempts", self.max_attempts.map(u64::from), 5, 1000)? as u32;
+        let timeout = at_least_one("timeout", self.timeout, 60, 3600)?;
+        let feed_entries = at_least_one("feed_entries", self.feed_entries.map(|n| n as u64), 50, 100_000)? as usize;
         let jitter = self.jitter.unwrap_or(0.5);
         if !(0.0..=4.0).contains(&jitter) {
             return Err(bad(format!("jitter = {jitter}: a fraction from 0 to 4")));
@@ -311,11 +320,11 @@ impl CrawlSettings {
             delay: secs("delay", self.delay, 3.0)?,
             feed_delay: secs("feed_delay", self.feed_delay, 1.0)?,
             jitter,
-            max_attempts: self.max_attempts.unwrap_or(5).max(1),
+            max_attempts,
             retry_base: secs("retry_base", self.retry_base, 60.0)?,
             cooldown: secs("cooldown", self.cooldown, 21_600.0)?,
             max_wait: secs("max_wait", self.max_wait, 30.0)?,
-            timeout: Duration::from_secs(self.timeout.unwrap_or(60).clamp(1, 3600)),
+            timeout: Duration::from_secs(timeout),
             follow_depth: self.follow_depth.unwrap_or(0),
             follow_max: self.follow_max.unwrap_or(20),
             extra_fields: self.extra_fields,
@@ -323,7 +332,7 @@ impl CrawlSettings {
             image_delay: secs("image_delay", self.image_delay, 1.0)?,
             image_allow: crate::fetch::guard::Allowed::new(&self.allow_image_hosts),
             write_feeds: self.write_feeds,
-            feed_entries: self.feed_entries.unwrap_or(50).max(1),
+            feed_entries,
             sources,
         })
     }
@@ -368,5 +377,24 @@ mod tests {
         std::fs::write(&cfg, "[[source]]\nfeed = \"x\"\nurls = \"y\"\n").unwrap();
         let e = CrawlSettings::from_file(&cfg).unwrap().resolve(&cfg).err().unwrap().to_string();
         assert!(e.contains("exactly one"), "{e}");
+        // Zero counts and timeouts are refused, as a negative delay is, never raised to 1.
+        for (line, says) in [
+            ("feed_entries = 0", "feed_entries = 0: from 1 to 100000"),
+            ("max_attempts = 0", "max_attempts = 0: from 1 to 1000"),
+            ("timeout = 0", "timeout = 0: from 1 to 3600"),
+            ("timeout = 7200", "timeout = 7200: from 1 to 3600"),
+            ("delay = -1", "delay"),
+        ] {
+            std::fs::write(&cfg, format!("{line}\n[[source]]\nfeed = \"https://x.example/f\"\n")).unwrap();
+            let e = CrawlSettings::from_file(&cfg).unwrap().resolve(&cfg).err().unwrap().to_string();
+            assert!(e.contains(says), "{line}: {e}");
+        }
+        std::fs::write(
+            &cfg,
+            "feed_entries = 1\nmax_attempts = 1\ntimeout = 1\n[[source]]\nfeed = \"https://x.example/f\"\n",
+        )
+        .unwrap();
+        let c = CrawlSettings::from_file(&cfg).unwrap().resolve(&cfg).unwrap();
+        assert_eq!((c.feed_entries, c.max_attempts, c.timeout.as_secs()), (1, 1, 1));
     }
 }
