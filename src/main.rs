@@ -96,10 +96,10 @@ enum Command {
     /// Write the record of each article now: addresses, saved pages, or - for stdin.
     ///
     /// Exit codes: 0 all written; 2 bad usage or target; 3 a page was not an article (deleted,
-    /// removed, expired, error, unknown); 4 WeChat's verification page (blocked); 5 network or HTTP
-    /// failure; 6 a file could not be read or written; 7 an article page whose title or account
-    /// could not be read; 10 the state file holding the index is unusable (the record is written);
-    /// 1 anything else. With several failures, the code of the first.
+    /// removed, expired, error, empty, binary, unknown); 4 WeChat's verification page (blocked);
+    /// 5 network or HTTP failure; 6 a file could not be read or written; 7 an article page whose
+    /// title or account could not be read; 10 the state file holding the index is unusable (the
+    /// record is written); 1 anything else. With several failures, the code of the first.
     Import {
         /// The archive folder.
         #[arg(long, default_value = "archive")]

@@ -31,6 +31,10 @@ pub enum PageKind {
     Error,
     /// An account profile or history page, not an article.
     Profile,
+    /// Nothing at all (a zero-length or blank file or response).
+    Empty,
+    /// Not text: binary data (a PDF, an image, a compressed file) where a page was expected.
+    Binary,
     /// Something else: not a WeChat page at all, or one not recognised.
     Unknown,
 }
@@ -47,6 +51,8 @@ impl fmt::Display for PageKind {
             PageKind::Gone => "account-gone",
             PageKind::Error => "error",
             PageKind::Profile => "profile",
+            PageKind::Empty => "empty",
+            PageKind::Binary => "binary (not HTML)",
             PageKind::Unknown => "unknown",
         })
     }
@@ -67,6 +73,8 @@ impl PageKind {
             }
             PageKind::Unavailable | PageKind::Error => "try again later, or check the address in a browser",
             PageKind::Profile => "this is an account page; give the address of one article",
+            PageKind::Empty => "there is nothing in it: save the page again, or give the article's address",
+            PageKind::Binary => "give a page saved as HTML (.html) or the article's address",
             PageKind::Unknown | PageKind::Article => "check that the address or file is a WeChat article page",
         }
     }
@@ -98,6 +106,12 @@ pub fn classify(html: &str) -> (PageKind, Option<String>) {
     if is_article(html) {
         return (PageKind::Article, None);
     }
+    if html.trim().is_empty() {
+        return (PageKind::Empty, None);
+    }
+    if is_binary(html) {
+        return (PageKind::Binary, None);
+    }
     if let Some((phrase, kind)) = MESSAGES.iter().find(|(p, _)| html.contains(p)) {
         return (*kind, Some(phrase.to_string()));
     }
@@ -105,6 +119,14 @@ pub fn classify(html: &str) -> (PageKind, Option<String>) {
         return (PageKind::Profile, None);
     }
     (PageKind::Unknown, None)
+}
+
+/// Text never holds NUL, and a page decoded from binary data is mostly replacement characters:
+/// the first 4 KB tell.
+fn is_binary(html: &str) -> bool {
+    let head = html.get(..html.floor_char_boundary(4096)).unwrap_or(html);
+    let (chars, bad) = head.chars().fold((0usize, 0usize), |(n, b), c| (n + 1, b + usize::from(c == '\u{fffd}')));
+    head.contains('\0') || bad * 10 > chars
 }
 
 fn is_article(html: &str) -> bool {
@@ -131,5 +153,9 @@ mod tests {
         assert_eq!(classify(page), (PageKind::Verify, Some("环境异常".into())));
         assert_eq!(classify("<p>链接已过期</p>").0, PageKind::Expired);
         assert_eq!(classify("<html>hello</html>").0, PageKind::Unknown);
+        assert_eq!(classify(" \n\t").0, PageKind::Empty);
+        assert_eq!(classify("%PDF-1.7\n\0\u{fffd}\u{fffd}").0, PageKind::Binary);
+        assert_eq!(classify(&"\u{fffd}".repeat(50)).0, PageKind::Binary);
+        assert_eq!(classify("<p>一个\u{fffd}坏字</p>").0, PageKind::Unknown, "one bad byte is still text");
     }
 }

@@ -654,3 +654,19 @@ fn colour_follows_the_flag_and_no_color() {
     let none = wxsec().arg("search").arg("--out").arg(&archive).args(["--limit", "0", "漏洞"]).output().unwrap();
     assert_eq!(none.status.code(), Some(2));
 }
+
+/// An empty or binary file is named as such, not as an unknown page (exit 3 either way).
+#[test]
+fn empty_and_binary_files_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.html");
+    std::fs::write(&empty, "").unwrap();
+    let binary = dir.path().join("scan.html");
+    std::fs::write(&binary, b"%PDF-1.7\n\x00\xff\xfe\x00\x01\x02\x03\xfa\xfb").unwrap();
+    for (file, says) in [(&empty, "not an article: empty page"), (&binary, "not an article: binary (not HTML) page")] {
+        let out = wxsec().arg("import").arg("--out").arg(dir.path().join("a")).arg(file).output().unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{err}");
+    }
+}

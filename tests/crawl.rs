@@ -138,6 +138,9 @@ async fn transient_faults_are_retried_and_final_ones_recorded() {
         .mount(&server)
         .await;
     Mock::given(path("/s/Slow")).respond_with(html(page("article-16.html"))).with_priority(2).mount(&server).await;
+    // A blank answer (a failed response, not a page), then the page.
+    Mock::given(path("/s/Blank")).respond_with(html(Vec::new())).up_to_n_times(1).with_priority(1).mount(&server).await;
+    Mock::given(path("/s/Blank")).respond_with(html(page("article-10.html"))).with_priority(2).mount(&server).await;
     // Deleted: recorded as such, never asked again.
     Mock::given(path("/s/Gone")).respond_with(html(page("deleted-01.html"))).mount(&server).await;
     // Always 503: given up after max_attempts.
@@ -158,13 +161,14 @@ async fn transient_faults_are_retried_and_final_ones_recorded() {
         "https://mp.weixin.qq.com/s/RateLimited",
         "https://mp.weixin.qq.com/s/Flaky500",
         "https://mp.weixin.qq.com/s/Slow",
+        "https://mp.weixin.qq.com/s/Blank",
         "https://mp.weixin.qq.com/s/Gone",
         "https://mp.weixin.qq.com/s/Down",
     ]);
     s.add_sources(&list);
     let run = s.cmd(&server).arg("--json").assert().code(8);
     let sum = summary(run.get_output());
-    assert_eq!(sum["new"], 3, "{sum}");
+    assert_eq!(sum["new"], 4, "{sum}");
     assert_eq!(sum["gone"], 1, "{sum}");
     assert_eq!(sum["gave_up"], 1, "{sum}");
     assert_eq!(sum["failed"], 1, "only the dead host is still failing: {sum}");

@@ -465,8 +465,12 @@ impl Crawl {
                     self.remember_slowdown()?;
                 }
                 let attempts = row.attempts + 1;
+                // A blank answer is a failed response, not a page: tried again like one.
                 let retry = e.is_retryable()
-                    || matches!(&e, Error::NotArticle { kind: PageKind::Unavailable | PageKind::Error, .. });
+                    || matches!(
+                        &e,
+                        Error::NotArticle { kind: PageKind::Unavailable | PageKind::Error | PageKind::Empty, .. }
+                    );
                 if !retry || attempts >= i64::from(self.config.max_attempts) {
                     self.state.finish(&row.key, Status::GaveUp, &e.to_string(), now)?;
                     summary.gave_up += 1;
