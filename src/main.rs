@@ -134,9 +134,10 @@ enum Command {
     ///
     /// Exit codes: 0 every file handled (stubs and truncated ones are reported, not failures);
     /// 2 bad usage; 6 a file could not be read or written; 10 the state file is unusable.
+    #[command(group(clap::ArgGroup::new("destination").required(true).args(["out", "in_place"])))]
     Normalise {
         /// Write cleaned records under this folder, at the paths they had below each input.
-        #[arg(long, conflicts_with = "in_place", required_unless_present = "in_place")]
+        #[arg(long)]
         out: Option<PathBuf>,
         /// Replace each file with its cleaned record (atomically); stubs are left as they are.
         #[arg(long)]

@@ -143,7 +143,10 @@ fn in_place_replaces_records_and_leaves_stubs() {
 
 #[test]
 fn bad_usage_and_missing_paths_have_their_codes() {
-    Command::cargo_bin("wxsec").unwrap().args(["normalise", "somewhere"]).assert().code(2);
+    let neither = Command::cargo_bin("wxsec").unwrap().args(["normalise", "somewhere"]).assert().code(2);
+    let said = String::from_utf8_lossy(&neither.get_output().stderr).to_string();
+    assert!(said.contains("--out <OUT>|--in-place"), "the usage names both ways: {said}");
+    Command::cargo_bin("wxsec").unwrap().args(["normalise", "--out", "x", "--in-place", "y"]).assert().code(2);
     let out = tempfile::tempdir().unwrap();
     let assert = Command::cargo_bin("wxsec")
         .unwrap()
