@@ -173,11 +173,22 @@ pub fn article_address(s: &str) -> Option<Url> {
     if let Some(canonical) = ArticleId::from_url(url.as_str()).and_then(|id| id.canonical_url()) {
         return Url::parse(&canonical).ok();
     }
-    // Any other page of the host (a temporary `/s?src=…&signature=…` link): requested as given.
+    // Any other page of the host (a temporary `/s?src=…&signature=…` link, an album): requested as
+    // given.
     let mut url = url;
     url.set_scheme("https").ok()?;
     url.set_fragment(None);
     Some(url)
+}
+
+/// Whether an address from [`article_address`] can be an article's: a short link, one naming the
+/// article (`__biz`, `mid`, `idx`), or a temporary `/s?src=…` link (the old `/mp/appmsg/show?…`).
+/// The site's root, a bare `/s`, profiles and albums are pages of the host but no article.
+pub fn is_article_address(url: &Url) -> bool {
+    let path = url.path().trim_end_matches('/');
+    short_link(url.as_str()).is_some()
+        || ArticleId::from_url(url.as_str()).is_some()
+        || (matches!(path, "/s" | "/mp/appmsg/show") && url.query().is_some_and(|q| !q.is_empty()))
 }
 
 /// `https://mp.weixin.qq.com/s/ID` when `url` is a short article link.
@@ -193,7 +204,29 @@ pub fn short_link(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::ArticleId;
+    use super::{ArticleId, article_address, is_article_address};
+
+    #[test]
+    fn pages_that_are_no_article_are_no_address() {
+        for not in [
+            "http://mp.weixin.qq.com/",
+            "https://mp.weixin.qq.com",
+            "https://mp.weixin.qq.com/s",
+            "https://mp.weixin.qq.com/s?",
+            "https://mp.weixin.qq.com/mp/profile_ext?action=home&__biz=MzA=",
+            "https://mp.weixin.qq.com/cgi-bin/home",
+        ] {
+            assert!(!article_address(not).is_some_and(|u| is_article_address(&u)), "{not}");
+        }
+        for yes in [
+            "https://mp.weixin.qq.com/s?src=11&timestamp=1&signature=x",
+            "http://mp.weixin.qq.com/mp/appmsg/show?__biz=MzA=&appmsgid=1&itemidx=1",
+            "mp.weixin.qq.com/s/AbC",
+            "https://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=2&sn=ab",
+        ] {
+            assert!(article_address(yes).is_some_and(|u| is_article_address(&u)), "{yes}");
+        }
+    }
 
     #[test]
     fn ids_from_addresses() {

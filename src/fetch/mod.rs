@@ -51,7 +51,10 @@ impl Target {
         }
         let lower = s.trim().to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("mp.weixin.qq.com/") {
-            return article_address(s).map(Target::Url).ok_or_else(|| Error::BadTarget { target: s.to_string() });
+            return article_address(s)
+                .filter(crate::article::is_article_address)
+                .map(Target::Url)
+                .ok_or_else(|| Error::BadTarget { target: s.to_string() });
         }
         let path = Path::new(s);
         if path.exists() {
