@@ -266,8 +266,8 @@ struct ExtrasArgs {
     /// link there (a failed image keeps its link and is reported).
     #[arg(long, value_enum, default_value_t = Images::Remote)]
     images: Images,
-    /// Seconds between requests to an image host.
-    #[arg(long, default_value_t = 0.5)]
+    /// Seconds between requests to an image host (the crawl's default too).
+    #[arg(long, default_value_t = 1.0)]
     image_delay: f64,
     /// A host images may be downloaded from although it is not a public address (loopback,
     /// private, link-local); repeatable. Without it such hosts are refused.

@@ -225,3 +225,18 @@ fn loss_audit_finds_nothing_lost_and_notices_a_loss() {
     let said = String::from_utf8_lossy(&damaged.stdout).to_string();
     assert!(!damaged.status.success() && said.contains(" lines_lost=1 "), "{said}");
 }
+
+/// The same option means the same in every command: `--image-delay` defaults to 1 s in `import`,
+/// `normalise` and `crawl`; `crawl --format` is a choice like `import --format`.
+#[test]
+fn shared_options_agree_across_commands() {
+    for cmd in ["import", "normalise"] {
+        let help = Command::cargo_bin("wxsec").unwrap().args([cmd, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&help.stdout).to_string();
+        let at = help.find("--image-delay").expect("the option is there");
+        assert!(help[at..].lines().take(4).any(|l| l.contains("[default: 1]")), "{cmd}: {help}");
+    }
+    let out = Command::cargo_bin("wxsec").unwrap().args(["crawl", "--format", "xml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: md, json"));
+}

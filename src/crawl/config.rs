@@ -21,7 +21,7 @@ pub struct CrawlSettings {
     #[arg(long)]
     pub state: Option<PathBuf>,
     /// Record format: md or json [default: md].
-    #[arg(long)]
+    #[arg(long, value_parser = ["md", "json"])]
     pub format: Option<String>,
     /// Seconds between requests to mp.weixin.qq.com [default: 3].
     #[arg(long)]
