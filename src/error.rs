@@ -39,7 +39,7 @@ pub enum ExitCode {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The target is neither a WeChat article address nor a readable path.
-    #[error("{target}: not a WeChat article address (https://mp.weixin.qq.com/s…) nor an existing file")]
+    #[error("{target}: not a WeChat article address (https://mp.weixin.qq.com/s…)")]
     BadTarget {
         /// The target as given on the command line.
         target: String,

@@ -239,6 +239,8 @@ enum Command {
         archive: ArchiveArgs,
     },
     /// What the crawl state holds: articles by status, blocked-until, each source's last poll.
+    ///
+    /// Exit codes: 0 shown; 2 bad usage or configuration; 10 the state file is unusable.
     Status {
         /// The TOML configuration, to find the state file.
         #[arg(long)]

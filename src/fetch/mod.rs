@@ -56,11 +56,16 @@ impl Target {
                 .map(Target::Url)
                 .ok_or_else(|| Error::BadTarget { target: s.to_string() });
         }
-        let path = Path::new(s);
-        if path.exists() {
-            return Ok(Target::File(path.to_path_buf()));
+        // Anything with a scheme is an address that is not an article's; the rest is a path, and a
+        // path that is not there is a file that cannot be read (exit 6, as any unreadable file).
+        if s.contains("://") {
+            return Err(Error::BadTarget { target: s.to_string() });
         }
-        Err(Error::BadTarget { target: s.to_string() })
+        let path = Path::new(s);
+        match std::fs::metadata(path) {
+            Ok(_) => Ok(Target::File(path.to_path_buf())),
+            Err(source) => Err(Error::Read { path: path.to_path_buf(), source }),
+        }
     }
 }
 
@@ -560,7 +565,8 @@ mod tests {
         let u = article_address("https://mp.weixin.qq.com/s/JJyPUpHLM2bGvfk5FNvTUA?scene=1").unwrap();
         assert_eq!(u.as_str(), "https://mp.weixin.qq.com/s/JJyPUpHLM2bGvfk5FNvTUA");
         assert!(article_address("https://evil.example/s/abc").is_none());
-        assert!(Target::parse("ftp://mp.weixin.qq.com/s/x").is_err());
+        assert!(matches!(Target::parse("ftp://mp.weixin.qq.com/s/x"), Err(Error::BadTarget { .. })));
+        assert!(matches!(Target::parse("no/such/page.html"), Err(Error::Read { .. })), "a missing file: exit 6");
         assert_eq!(Target::parse("-").unwrap(), Target::Stdin);
     }
 
