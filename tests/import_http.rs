@@ -348,3 +348,21 @@ async fn a_brotli_bomb_is_cut_at_the_cap() {
     assert!(stderr.contains("larger than 1000000 bytes"), "{stderr}");
     assert!(files_under(out.path()).is_empty());
 }
+
+/// A network failure names the address once, then what failed.
+#[test]
+fn a_network_error_names_the_address_once() {
+    let out = tempfile::tempdir().unwrap();
+    let run = Command::cargo_bin("wxsec")
+        .unwrap()
+        .env("WXSEC_ORIGIN", "http://127.0.0.1:9")
+        .args(["import", "--delay", "0", "--timeout", "5", "--out"])
+        .arg(out.path())
+        .arg("https://mp.weixin.qq.com/s/AbC")
+        .assert()
+        .code(5);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.starts_with("wxsec: https://mp.weixin.qq.com/s/AbC: error sending request"), "{err}");
+    assert!(!err.contains("for url ("), "{err}");
+    assert!(err.contains("Connection refused") || err.contains("connect"), "{err}");
+}

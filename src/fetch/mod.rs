@@ -535,7 +535,12 @@ fn retry_after(resp: &reqwest::Response) -> Option<u64> {
 }
 
 fn network(url: &str, e: &reqwest::Error) -> Error {
-    Error::Network { url: url.to_string(), message: chain(e), timeout: e.is_timeout() }
+    // The message starts with the address already; reqwest's own "for url (…)" would say it twice.
+    let mut message = chain(e);
+    if let Some(u) = e.url() {
+        message = message.replace(&format!(" for url ({u})"), "");
+    }
+    Error::Network { url: url.to_string(), message, timeout: e.is_timeout() }
 }
 
 /// An error with its causes, which reqwest keeps apart.
