@@ -202,6 +202,9 @@ enum Command {
         /// Entries per feed.
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100000))]
         entries: u64,
+        /// The counts as one JSON object on standard output.
+        #[arg(long)]
+        json: bool,
     },
     /// Search the archive's records; every word must occur.
     ///
@@ -237,6 +240,9 @@ enum Command {
     Reindex {
         #[command(flatten)]
         archive: ArchiveArgs,
+        /// The counts as one JSON object on standard output.
+        #[arg(long)]
+        json: bool,
     },
     /// What the crawl state holds: articles by status, blocked-until, each source's last poll.
     ///
@@ -372,12 +378,12 @@ fn main() -> ProcessExit {
             };
             normalise_cmd(opts, paths)
         }
-        Command::Feed { archive, dest, entries } => feed_cmd(archive, dest, entries as usize),
+        Command::Feed { archive, dest, entries, json } => feed_cmd(archive, dest, entries as usize, json),
         Command::Search { query, source, since, cve, limit, json, archive } => {
             let q = index::Query { terms: query, source, since, id: cve, limit: limit as usize };
             search_cmd(archive, q, json, color)
         }
-        Command::Reindex { archive } => reindex_cmd(archive),
+        Command::Reindex { archive, json } => reindex_cmd(archive, json),
         Command::Crawl { config, dry_run, limit, since, json, settings } => {
             crawl_cmd(config, RunOptions { dry_run, limit, since }, json, *settings)
         }
@@ -577,7 +583,7 @@ fn status_cmd(config: Option<PathBuf>, out: Option<PathBuf>, state: Option<PathB
     ProcessExit::SUCCESS
 }
 
-fn feed_cmd(archive: ArchiveArgs, dest: Option<PathBuf>, entries: usize) -> ProcessExit {
+fn feed_cmd(archive: ArchiveArgs, dest: Option<PathBuf>, entries: usize, json: bool) -> ProcessExit {
     let (root, state) = match open_existing(archive) {
         Ok(x) => x,
         Err(e) => return fail(&e),
@@ -586,6 +592,9 @@ fn feed_cmd(archive: ArchiveArgs, dest: Option<PathBuf>, entries: usize) -> Proc
     let opts = wxsec::feed::FeedOptions { root, dest: dest.clone(), entries };
     match wxsec::feed::write_feeds(&state, &opts) {
         Ok(s) => {
+            if json {
+                outln!("{}", serde_json::to_string(&s).unwrap_or_default());
+            }
             errln!(
                 "feed: {} feeds ({} rewritten, {} unchanged), {} entries in all.atom, in {}",
                 s.feeds,
@@ -660,7 +669,7 @@ fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool, color: ColorCho
     ProcessExit::SUCCESS
 }
 
-fn reindex_cmd(archive: ArchiveArgs) -> ProcessExit {
+fn reindex_cmd(archive: ArchiveArgs, json: bool) -> ProcessExit {
     let (root, state_path) = match archive.resolve() {
         Ok(x) => x,
         Err(e) => return fail(&e),
@@ -677,6 +686,9 @@ fn reindex_cmd(archive: ArchiveArgs) -> ProcessExit {
     };
     match index::reindex(&state, &root) {
         Ok(s) => {
+            if json {
+                outln!("{}", serde_json::to_string(&s).unwrap_or_default());
+            }
             errln!("reindex: {} records indexed, {} files skipped", s.indexed, s.skipped);
             ProcessExit::SUCCESS
         }

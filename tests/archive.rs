@@ -698,3 +698,23 @@ fn the_readme_search_example_is_true() {
     }
     assert_eq!(commands, 2);
 }
+
+/// `reindex --json` and `feed --json` print their counts as one JSON object on standard output.
+#[test]
+fn reindex_and_feed_speak_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    wxsec().arg("import").arg("--out").arg(&archive).arg(fixture("modern-2025.html")).assert().success();
+    let re = wxsec().arg("reindex").arg("--out").arg(&archive).arg("--json").output().unwrap();
+    assert!(re.status.success());
+    let v: serde_json::Value = serde_json::from_str(stdout(&re).trim()).unwrap();
+    assert_eq!((v["indexed"].as_u64(), v["skipped"].as_u64()), (Some(1), Some(0)));
+    for (run, rewritten) in [(1, 2), (2, 0)] {
+        let feed = wxsec().arg("feed").arg("--out").arg(&archive).arg("--json").output().unwrap();
+        assert!(feed.status.success());
+        let v: serde_json::Value = serde_json::from_str(stdout(&feed).trim()).unwrap();
+        assert_eq!(v["feeds"], 2, "run {run}: {v}");
+        assert_eq!(v["rewritten"], rewritten, "run {run}: {v}");
+        assert_eq!(v["entries"], 1, "run {run}: {v}");
+    }
+}
