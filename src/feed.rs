@@ -64,7 +64,7 @@ pub fn write_feeds(state: &State, opts: &FeedOptions) -> Result<FeedSummary> {
         if current {
             summary.unchanged += 1;
         } else {
-            let rows = rows(state, plan.account.as_deref(), opts.entries)?;
+            let rows = index::newest(state, plan.account.as_deref(), opts.entries)?;
             let (xml, _) = render(&id, &title, &name, &rows, opts, &mut summary);
             write(opts, &name, &xml)?;
             index::set_feed_signature(state, &name, &signature)?;
@@ -101,10 +101,6 @@ fn write(opts: &FeedOptions, name: &str, xml: &str) -> Result<()> {
 /// An account number or name as a file name.
 fn file_safe(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
-}
-
-fn rows(state: &State, account: Option<&str>, limit: usize) -> Result<Vec<Listed>> {
-    index::newest(state, account, limit)
 }
 
 /// An RFC 3339 time for Atom from a record's dates: the download time, else the publish day.

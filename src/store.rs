@@ -55,7 +55,7 @@ pub fn relative_path(record: &Record, format: Format) -> PathBuf {
 /// Writes `contents` to `out/relative` atomically and durably; returns the full path. `relative`
 /// must stay inside `out`: no parent or absolute components, and no symlinked folder on the way.
 pub fn write_atomic(out: &Path, relative: &Path, contents: &[u8]) -> Result<PathBuf> {
-    let path = write_whole(out, relative, contents)?;
+    let path = write_via(out, relative, contents, None)?;
     sync_dir(path.parent().unwrap_or(out));
     Ok(path)
 }
@@ -66,12 +66,6 @@ pub fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
-}
-
-/// Like [`write_atomic`], without syncing the folder: for batches that sync each folder once
-/// at the end ([`sync_dir`]). The file itself is whole on disk before it takes its name.
-pub fn write_whole(out: &Path, relative: &Path, contents: &[u8]) -> Result<PathBuf> {
-    write_via(out, relative, contents, None)
 }
 
 /// Like [`write_atomic`], with the temporary file in `tmp_dir` (on the same file system as
@@ -167,16 +161,6 @@ impl Batch {
         self.staged.len() >= batch_files() || self.bytes >= BATCH_BYTES
     }
 
-    /// Records waiting.
-    pub fn len(&self) -> usize {
-        self.staged.len()
-    }
-
-    /// Whether nothing waits.
-    pub fn is_empty(&self) -> bool {
-        self.staged.is_empty()
-    }
-
     /// Makes the staged records durable, renames each into place, makes the renames durable.
     /// Returns the paths committed. On an error, the records not yet renamed are dropped (their
     /// old files stay) and the error names the first that failed.
@@ -228,9 +212,11 @@ fn sync_names(folders: &[PathBuf]) -> Result<()> {
     let mut devices = HashSet::new();
     for dir in folders {
         use std::os::unix::fs::MetadataExt;
-        let Ok(d) = std::fs::File::open(dir) else { continue };
-        if devices.insert(d.metadata().map(|m| m.dev()).unwrap_or(0)) {
-            syncfs(&d).map_err(|source| Error::Write { path: dir.clone(), source })?;
+        // A folder is opened only for the first of its file system: a batch touches hundreds.
+        let Ok(meta) = std::fs::metadata(dir) else { continue };
+        if devices.insert(meta.dev()) {
+            let synced = std::fs::File::open(dir).and_then(|d| syncfs(&d));
+            synced.map_err(|source| Error::Write { path: dir.clone(), source })?;
         }
     }
     Ok(())
@@ -319,19 +305,26 @@ fn check_folders(out: &Path, relative: &Path, dir: &Path) -> Result<()> {
 /// Removes the temporary files a killed run left in a scratch folder (only wxsec's own names).
 pub fn clear_scratch(dir: &Path) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(".wxsec-") && name.ends_with(".tmp") {
+        if is_scrap(&entry.path()) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// The name every temporary file of wxsec has: `.wxsec-…tmp`.
+const TEMP_PREFIX: &str = ".wxsec-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Whether a file is one of wxsec's temporary files, as a killed run leaves them.
+pub fn is_scrap(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(TEMP_PREFIX) && n.ends_with(TEMP_SUFFIX))
 }
 
 /// Temporary files are created as an ordinary file would be: read-write for all, less the umask
 /// (tempfile's own 0600 would make records and feeds unreadable to a web server or a team).
 fn temp_builder() -> tempfile::Builder<'static, 'static> {
     let mut b = tempfile::Builder::new();
-    b.prefix(".wxsec-").suffix(".tmp");
+    b.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -305,11 +305,6 @@ pub fn count(state: &State) -> Result<i64> {
     state.conn().query_row("SELECT count(*) FROM records", [], |r| r.get(0)).map_err(|x| state.sql_error(&x))
 }
 
-/// Whether a record file is in the index.
-pub fn contains(state: &State, path: &str) -> Result<bool> {
-    indexed_hash(state, path).map(|h| h.is_some())
-}
-
 /// The hash of a record file as it was indexed, if it is.
 pub fn indexed_hash(state: &State, path: &str) -> Result<Option<String>> {
     let err = |x: rusqlite::Error| state.sql_error(&x);

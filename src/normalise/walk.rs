@@ -192,7 +192,7 @@ pub fn walk(paths: &[PathBuf], skip: Option<&Path>, clear_scraps: bool, mut foun
                         subdirs.push(path.clone());
                     }
                     hidden.then_some(Skip::HiddenFolder)
-                } else if clear_scraps && is_scrap(&path) {
+                } else if clear_scraps && store::is_scrap(&path) {
                     let _ = std::fs::remove_file(&path);
                     None
                 } else if is_record_file(&path) {
@@ -213,10 +213,6 @@ pub fn walk(paths: &[PathBuf], skip: Option<&Path>, clear_scraps: bool, mut foun
             stack.extend(subdirs.into_iter().rev());
         }
     }
-}
-
-fn is_scrap(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(".wxsec-") && n.ends_with(".tmp"))
 }
 
 fn is_record_file(path: &Path) -> bool {
