@@ -90,29 +90,42 @@ impl Entry {
 
     /// The entry of a record file's text (Markdown record or JSON object), as `reindex` reads it.
     pub fn of_file_text(text: &str, path: String, json: bool) -> Option<Entry> {
-        let hash = file_hash(text.as_bytes());
-        if json {
-            let v: serde_json::Value = serde_json::from_str(text).ok()?;
-            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
-            let body = s("markdown");
-            let body = strip_title_line(&body, &s("title"));
-            let e = Entry::new(path, &s("title"), &s("url"), &s("source"), &s("date"), &s("fetch_date"), body);
-            return Some(Entry { hash, ..e });
+        let p = read_back(text, json)?;
+        let e = Entry::new(path, &p.title, &p.url, &p.source, &p.date, &p.fetch_date, &p.body);
+        Some(Entry { hash: file_hash(text.as_bytes()), ..e })
+    }
+}
+
+/// A record file's text read back (a Markdown record, or the JSON form's keys): its front matter,
+/// and its body without the `# title` line and cover.
+fn read_back(text: &str, json: bool) -> Option<crate::record::parse::Parsed> {
+    let mut p = if json {
+        let v: serde_json::Value = serde_json::from_str(text).ok()?;
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+        crate::record::parse::Parsed {
+            title: s("title"),
+            url: s("url"),
+            source: s("source"),
+            date: s("date"),
+            fetch_date: s("fetch_date"),
+            body: s("markdown"),
+            ..Default::default()
         }
+    } else {
         let p = crate::record::parse::parse(text)?;
         if p.title.is_empty() {
             return None;
         }
-        let body = strip_title_line(&p.body, &p.title);
-        Some(Entry { hash, ..Entry::new(path, &p.title, &p.url, &p.source, &p.date, &p.fetch_date, body) })
-    }
+        p
+    };
+    p.body = strip_title_line(&p.body, &p.title).to_string();
+    Some(p)
+}
 
-    /// The entry of a record file on disk, or `None` when it is gone or not a record.
-    pub fn of_file(file: &Path, path: String) -> Option<Entry> {
-        let bytes = std::fs::read(file).ok()?;
-        let json = file.extension().is_some_and(|e| e == "json");
-        Entry::of_file_text(&String::from_utf8_lossy(&bytes), path, json)
-    }
+/// A record file on disk read back, or `None` when it is gone or not a record.
+fn read_file(file: &Path) -> Option<crate::record::parse::Parsed> {
+    let bytes = std::fs::read(file).ok()?;
+    read_back(&String::from_utf8_lossy(&bytes), file.extension().is_some_and(|e| e == "json"))
 }
 
 /// The hash the index keeps of a record file's bytes.
@@ -502,15 +515,17 @@ pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) ->
         let file = if Path::new(&path).is_absolute() { PathBuf::from(&path) } else { root.join(&path) };
         // The index narrows; the file decides. A record gone since it was indexed is no hit,
         // and neither is one whose pairs of characters occur but not side by side.
-        let Some(entry) = Entry::of_file(&file, path.clone()) else { continue };
+        // Only what a hit needs is read: its words, not its entities or tokens.
+        let Some(record) = read_file(&file) else { continue };
+        let text = plain_words(&record.body);
         if !folded_terms.is_empty() {
-            let haystack = fold(&format!("{}\n{}\n{}", entry.title, entry.source, entry.text));
+            let haystack = fold(&format!("{}\n{}\n{}", record.title, record.source, text));
             if !folded_terms.iter().all(|t| haystack.contains(t.as_str())) {
                 continue;
             }
         }
         let cves = record_ids(state, id, Some("cve"))?;
-        let snippet = snippet(&entry.text, &needles, open, close);
+        let snippet = snippet(&text, &needles, open, close);
         hits.push(Hit { title, source, date, url, path, snippet, cves });
     }
     Ok(hits)
