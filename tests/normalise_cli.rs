@@ -182,6 +182,8 @@ fn hidden_records_are_read_and_everything_skipped_is_counted() {
     assert!(line.starts_with("normalise: 1 read, 1 written"), "{line}");
     assert!(line.ends_with(", 3 skipped (1 hidden folders, 2 files not records)"), "{line}");
     assert!(out.path().join(".NET 反序列化漏洞.md").exists());
+    // Without the index, the output holds the records only: the batches' scratch folder goes.
+    assert!(!out.path().join(".wxsec").exists());
 }
 
 /// The loss audit (`scripts/loss-audit`) finds every author line of the record fixtures in what

@@ -265,13 +265,11 @@ pub fn run(
     // Records are made durable a batch at a time, and the index's transaction commits only after
     // its batch is: a crash loses at most the open batch, never a record, and the index never
     // names a record that is not on disk.
-    let stager = store::Stager::new(
-        match &opts.destination {
-            Destination::Out(dir) => Some(dir.join(".wxsec/normalise-tmp")),
-            Destination::InPlace => None,
-        }
-        .as_deref(),
-    )?;
+    let scratch = match &opts.destination {
+        Destination::Out(dir) => Some(dir.join(".wxsec/normalise-tmp")),
+        Destination::InPlace => None,
+    };
+    let stager = store::Stager::new(scratch.as_deref())?;
     let mut batch = store::Batch::default();
     let now = chrono::Utc::now().timestamp();
     // Clean records whose images are to be made local once the files are all written.
@@ -378,6 +376,12 @@ pub fn run(
     summary.skipped_folders = skipped_folders.into_inner();
     summary.skipped_files = skipped_files.into_inner();
     commit(&mut batch, state.as_ref())?;
+    // The scratch folder is empty once every batch is committed: it goes, and `.wxsec` with it
+    // when nothing else is there (an output written without the index holds records only).
+    if let Some(dir) = &scratch {
+        let _ = std::fs::remove_dir(dir);
+        let _ = dir.parent().map(std::fs::remove_dir);
+    }
     if !with_images.is_empty() {
         local_images(&with_images, opts, &mut summary, &mut warn)?;
     }
