@@ -156,6 +156,18 @@ enum Command {
         /// Do not keep the search index current.
         #[arg(long, conflicts_with = "queue")]
         no_index: bool,
+        /// The account of files that name none (wechat-article-exporter's Markdown, a backup
+        /// whose `来源` is empty); a file's own account always wins. The report lists the files
+        /// written with it (kind `source-given`).
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// A file that names no account is of the account its folder is named after (exports
+        /// laid out as ACCOUNT/TITLE.md).
+        #[arg(long, conflicts_with = "source")]
+        source_from_folder: bool,
+        /// Print the summary as one JSON object on standard output (counts, kinds, formats read).
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         extras: ExtrasArgs,
         /// Record files or folders (searched for *.md, *.markdown, *.txt).
@@ -348,7 +360,19 @@ fn main() -> ProcessExit {
             let (extra_fields, images, image_delay) = (extras.extra_fields, extras.images, extras.image_delay());
             import_cmd(ImportOptions { out, format, fetch, extra_fields, images, image_delay, index }, targets)
         }
-        Command::Normalise { out, in_place: _, report, queue, state, no_index, extras, paths } => {
+        Command::Normalise {
+            out,
+            in_place: _,
+            report,
+            queue,
+            state,
+            no_index,
+            source,
+            source_from_folder,
+            json,
+            extras,
+            paths,
+        } => {
             let root = match &out {
                 Some(dir) => dir.clone(),
                 None => paths
@@ -375,8 +399,9 @@ fn main() -> ProcessExit {
                 images,
                 image_delay,
                 image_allow,
+                given: wxsec::normalise::Given { source, source_from_folder },
             };
-            normalise_cmd(opts, paths)
+            normalise_cmd(opts, paths, json)
         }
         Command::Feed { archive, dest, entries, json } => feed_cmd(archive, dest, entries as usize, json),
         Command::Search { query, source, since, cve, limit, json, archive } => {
@@ -417,7 +442,7 @@ fn import_cmd(opts: ImportOptions, targets: Vec<String>) -> ProcessExit {
     ProcessExit::from(first_failure.unwrap_or(ExitCode::Ok) as u8)
 }
 
-fn normalise_cmd(opts: NormaliseOptions, paths: Vec<PathBuf>) -> ProcessExit {
+fn normalise_cmd(opts: NormaliseOptions, paths: Vec<PathBuf>, json: bool) -> ProcessExit {
     let bar = progress_bar();
     let result = normalise::run(
         &paths,
@@ -441,7 +466,11 @@ fn normalise_cmd(opts: NormaliseOptions, paths: Vec<PathBuf>) -> ProcessExit {
     }
     match result {
         Ok(summary) => {
-            errln!("normalise: {summary}");
+            if json {
+                outln!("{}", serde_json::to_string(&summary).expect("plain data serialises"));
+            } else {
+                errln!("normalise: {summary}");
+            }
             if summary.errors > 0 { ProcessExit::from(ExitCode::Io as u8) } else { ProcessExit::SUCCESS }
         }
         Err(e) => {

@@ -91,10 +91,21 @@ fn record_inputs() -> Vec<PathBuf> {
 /// What `normalise` makes of a record: the cleaned record, or the report line.
 fn normalised(path: &Path) -> (&'static str, String) {
     let text = wxsec::fetch::decode_html(&std::fs::read(path).unwrap(), None);
-    let n = wxsec::normalise::normalise_text(&text);
+    let given = wxsec::normalise::Given::default();
+    let n = wxsec::normalise::normalise_file(&text, false, &given, wxsec::normalise::Place::of(path));
     match n.record {
         Some(record) => ("expected", record),
-        None => ("report", format!("{:?} {}: {}\nurl: {}\n", n.outcome, n.kind, n.reason, n.url)),
+        None => (
+            "report",
+            format!(
+                "{:?} {}: {}\nurl: {}\nformat: {}\n",
+                n.outcome,
+                n.kind,
+                n.reason,
+                n.url,
+                n.format.unwrap_or("none")
+            ),
+        ),
     }
 }
 

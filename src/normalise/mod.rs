@@ -46,12 +46,47 @@ pub struct Normalised {
     pub kind: &'static str,
     /// Why, in words.
     pub reason: String,
+    /// The format the file was read in (`front-matter`, `quote-header`, `web-clipper`, …), when
+    /// it was in one.
+    pub format: Option<&'static str>,
+    /// The file named no account: the one the user gave (`--source`, or the folder's name) was
+    /// written.
+    pub source_given: bool,
 }
 
 impl Normalised {
     /// A file that is not written: a stub, a truncated or incomplete record, not a record at all.
     fn reported(outcome: Outcome, url: &str, kind: &'static str, reason: String) -> Self {
-        Normalised { outcome, record: None, url: url.to_string(), kind, reason }
+        Normalised { outcome, record: None, url: url.to_string(), kind, reason, format: None, source_given: false }
+    }
+}
+
+/// What the user says about files that do not say it themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Given {
+    /// `--source NAME`: the account of every file that names none.
+    pub source: Option<String>,
+    /// `--source-from-folder`: a file that names no account is of the account its folder is named
+    /// after (the layout `account/title.md` exporters write).
+    pub source_from_folder: bool,
+}
+
+/// A file's name and folder, for the formats that keep facts there.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Place<'a> {
+    /// The file's name without its extension (wechat-article-exporter names files by title).
+    pub stem: Option<&'a str>,
+    /// The name of the folder it is in.
+    pub folder: Option<&'a str>,
+}
+
+impl<'a> Place<'a> {
+    /// The place of a file at `path`.
+    pub fn of(path: &'a std::path::Path) -> Place<'a> {
+        Place {
+            stem: path.file_stem().and_then(|s| s.to_str()),
+            folder: path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()),
+        }
     }
 }
 
@@ -89,14 +124,33 @@ pub fn normalise_text(text: &str) -> Normalised {
 /// Normalises the text of one record; with `extra_fields`, the security entities it names are
 /// written after the five standard keys.
 pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
+    normalise_file(text, extra_fields, &Given::default(), Place::default())
+}
+
+/// Normalises one file's text; `given` and `place` fill in what the file does not say (the
+/// account, a title kept only in the file name). The outcome says which format was read.
+pub fn normalise_file(text: &str, extra_fields: bool, given: &Given, place: Place) -> Normalised {
     let Some(parsed) = parse::parse(text) else {
         return Normalised::reported(
             Outcome::Unrecognised,
             "",
             "unrecognised",
-            "not a record: neither front matter nor a `# title` line with an account line under it".to_string(),
+            "not a record in a format wxsec reads (README, \"Formats read\"): no front matter, no `# title` with an account line or a labelled header under it, no exporter title and account line".to_string(),
         );
     };
+    let format = parsed.format.name();
+    let mut n = normalise_parsed(parsed, extra_fields, given, place);
+    n.format = Some(format);
+    n
+}
+
+fn normalise_parsed(mut parsed: parse::Parsed, extra_fields: bool, given: &Given, place: Place) -> Normalised {
+    if parsed.title.trim().is_empty()
+        && parsed.format == parse::Format::Turndown
+        && let Some(stem) = place.stem
+    {
+        parsed.title = stem.to_string();
+    }
     let title_text = title_text(&parsed.title);
     let title = fold_ws(&title_text);
     let source = fold_ws(&decode_entities_fully(&parsed.source));
@@ -153,9 +207,25 @@ pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
             return stop(Outcome::Stub, "chrome-only", "the body holds only WeChat's page chrome".to_string());
         }
     }
+    let given_source = given
+        .source
+        .clone()
+        .or_else(|| place.folder.filter(|_| given.source_from_folder).map(str::to_string))
+        .map(|s| fold_ws(&s))
+        .filter(|s| !s.is_empty());
+    let (source, source_given) = match given_source {
+        Some(g) if source.is_empty() => (g, true),
+        _ => (source, false),
+    };
     if title.is_empty() || source.is_empty() {
-        let missing = if title.is_empty() { "title" } else { "account name" };
-        return stop(Outcome::Incomplete, "incomplete", format!("no {missing}"));
+        if title.is_empty() {
+            return stop(Outcome::Incomplete, "incomplete", "no title".to_string());
+        }
+        return stop(
+            Outcome::Incomplete,
+            "incomplete",
+            "no account name: give it with --source NAME, or --source-from-folder when the folder is named after the account".to_string(),
+        );
     }
     let article = Article {
         cover: cleaned.cover,
@@ -165,12 +235,19 @@ pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
     };
     let record = Record::from_parts(article, parsed.date, parsed.fetch_date);
     let url = record.article.url();
+    let (kind, reason) = if source_given {
+        ("source-given", "the file names no account: the one given was written".to_string())
+    } else {
+        ("clean", String::new())
+    };
     Normalised {
         outcome: Outcome::Clean,
         record: Some(record.to_markdown_with(extra_fields)),
         url,
-        kind: "clean",
-        reason: String::new(),
+        kind,
+        reason,
+        format: Some(parsed.format.name()),
+        source_given,
     }
 }
 
@@ -257,6 +334,8 @@ fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool, extra_fields: 
         url: url.to_string(),
         kind: "other-site",
         reason,
+        format: Some(parsed.format.name()),
+        source_given: false,
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::{Mutex, mpsc};
 
 use serde::Serialize;
 
-use super::{Outcome, normalise_record};
+use super::Outcome;
 use crate::error::{Error, Result};
 use crate::store;
 
@@ -47,6 +47,8 @@ pub struct NormaliseOptions {
     pub image_delay: std::time::Duration,
     /// Non-public hosts images may come from.
     pub image_allow: crate::fetch::guard::Allowed,
+    /// The account of files that name none (`--source`, `--source-from-folder`).
+    pub given: super::Given,
 }
 
 /// Counts of a run, one outcome per file.
@@ -83,6 +85,10 @@ pub struct Summary {
     pub images: usize,
     /// Images that kept their remote link.
     pub images_failed: usize,
+    /// Files by the format they were read in (`front-matter`, `quote-header`, …).
+    pub formats: std::collections::BTreeMap<&'static str, usize>,
+    /// Records written with the account the user gave (`--source`, `--source-from-folder`).
+    pub source_given: usize,
 }
 
 impl std::fmt::Display for Summary {
@@ -117,6 +123,9 @@ impl std::fmt::Display for Summary {
         if self.images + self.images_failed > 0 {
             write!(f, ", {} images stored, {} kept remote", self.images, self.images_failed)?;
         }
+        if self.source_given > 0 {
+            write!(f, ", {} with the account given", self.source_given)?;
+        }
         Ok(())
     }
 }
@@ -127,6 +136,8 @@ struct ReportLine<'a> {
     url: &'a str,
     kind: &'a str,
     reason: &'a str,
+    /// The format the file was read in; empty when it was in none.
+    format: &'a str,
 }
 
 /// What the walk finds.
@@ -355,18 +366,29 @@ pub fn run(
                     if n.record.is_none() {
                         *summary.kinds.entry(n.kind).or_default() += 1;
                     }
-                    (!n.reason.is_empty() || n.record.is_none()).then(|| (n.url, n.kind.to_string(), n.reason))
+                    if let Some(f) = n.format {
+                        *summary.formats.entry(f).or_default() += 1;
+                    }
+                    summary.source_given += usize::from(n.source_given);
+                    (!n.reason.is_empty() || n.record.is_none())
+                        .then(|| (n.url, n.kind.to_string(), n.reason, n.format.unwrap_or_default()))
                 }
                 Err(e) => {
                     summary.errors += 1;
                     warn(&e);
-                    Some((String::new(), "error".to_string(), e.to_string()))
+                    Some((String::new(), "error".to_string(), e.to_string(), ""))
                 }
             };
-            if let (Some(w), Some((url, kind, reason))) = (report.as_mut(), line) {
+            if let (Some(w), Some((url, kind, reason, format))) = (report.as_mut(), line) {
                 let shown = path.display().to_string();
-                let json = serde_json::to_string(&ReportLine { path: &shown, url: &url, kind: &kind, reason: &reason })
-                    .expect("plain data serialises");
+                let json = serde_json::to_string(&ReportLine {
+                    path: &shown,
+                    url: &url,
+                    kind: &kind,
+                    reason: &reason,
+                    format,
+                })
+                .expect("plain data serialises");
                 writeln!(w, "{json}").map_err(report_err)?;
             }
             progress(done + 1, found.load(Ordering::Relaxed));
@@ -442,7 +464,9 @@ fn one_file(
         });
     }
     let text = crate::fetch::decode_html_owned(bytes, None);
-    let n = crate::error::guarded(&path.display().to_string(), || Ok(normalise_record(&text, opts.extra_fields)))?;
+    let n = crate::error::guarded(&path.display().to_string(), || {
+        Ok(super::normalise_file(&text, opts.extra_fields, &opts.given, super::Place::of(path)))
+    })?;
     let (dir, name) = match &opts.destination {
         Destination::Out(out) => (out.clone(), rel.to_path_buf()),
         Destination::InPlace => (

@@ -1,5 +1,8 @@
-//! Reading the two formats other archivers write: the front-matter format (fixed key lines that
-//! are not valid YAML) and the header-line format (`# title`, `account   YYYY-MM-DD HH:MM`).
+//! Reading the record formats other archivers write, told apart by their content: the
+//! front-matter format (fixed key lines that are not valid YAML), the header-line format (`# title`,
+//! `account   YYYY-MM-DD HH:MM`), a header of labelled lines (`- 来源: 账号` or `> 来源: 账号`),
+//! Obsidian Web Clipper's YAML front matter, and wechat-article-exporter's Markdown (turndown's
+//! output of the page: the title as a setext heading, the account as a `javascript:` link).
 
 use regex::Regex;
 use std::sync::LazyLock;
@@ -31,6 +34,30 @@ pub enum Format {
     FrontMatter,
     /// `# title` then `account   YYYY-MM-DD HH:MM` (and since 2026 a `原创 author` line).
     HeaderLines,
+    /// `# title` then a list of labelled lines: `- 来源: 账号`, `- 发布时间(UTC): …`, `- 原文链接: …`.
+    ListHeader,
+    /// `# title` then labelled quotes: `> 来源: 账号`, `> 发布时间: …`, `> 原文链接: …`, a `---` rule,
+    /// the body, and a `*本文抓取时间: …*` footer.
+    QuoteHeader,
+    /// Obsidian Web Clipper: YAML front matter with `title`, `source` (the address), `author`,
+    /// `published`, `created`, `tags`.
+    WebClipper,
+    /// wechat-article-exporter's Markdown: turndown's rendering of the page, no metadata.
+    Turndown,
+}
+
+impl Format {
+    /// The name the report and the README use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::FrontMatter => "front-matter",
+            Format::HeaderLines => "header-lines",
+            Format::ListHeader => "list-header",
+            Format::QuoteHeader => "quote-header",
+            Format::WebClipper => "web-clipper",
+            Format::Turndown => "turndown",
+        }
+    }
 }
 
 const KEYS: [&str; 5] = ["title", "url", "source", "date", "fetch_date"];
@@ -55,9 +82,9 @@ pub fn parse(text: &str) -> Option<Parsed> {
     let text: std::borrow::Cow<str> =
         if text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n").into() } else { text.into() };
     if let Some(rest) = text.strip_prefix("---\n") {
-        return front_matter(rest);
+        return web_clipper(rest).or_else(|| front_matter(rest));
     }
-    header_lines(&text)
+    header_lines(&text).or_else(|| turndown(&text))
 }
 
 fn front_matter(rest: &str) -> Option<Parsed> {
@@ -106,6 +133,133 @@ fn front_matter(rest: &str) -> Option<Parsed> {
         body: body.to_string(),
         format: Format::FrontMatter,
     })
+}
+
+/// Obsidian Web Clipper's front matter: real YAML, `source` the article's address (there is no
+/// `url` key), `author` a wiki link or a list of them, `published` the publishing day, `created`
+/// the clipping day. `None` when the front matter is not the clipper's.
+fn web_clipper(rest: &str) -> Option<Parsed> {
+    static KEY: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^([A-Za-z_][A-Za-z0-9_-]*):(?:\s+(.*?))?\s*$").unwrap());
+    static ITEM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s+-\s+(.*?)\s*$").unwrap());
+    let end = rest
+        .find("\n---\n")
+        .map(|e| (e + 1, e + 5))
+        .or_else(|| rest.strip_suffix("\n---").map(|r| (r.len() + 1, rest.len())))?;
+    let head = rest.get(..end.0).unwrap_or_default();
+    let mut values: Vec<(String, Vec<String>)> = Vec::new();
+    for line in head.lines() {
+        if let Some(c) = KEY.captures(line) {
+            let first = c.get(2).map(|m| scalar(m.as_str())).filter(|v| !v.is_empty());
+            values.push((c[1].to_string(), first.into_iter().collect()));
+        } else if let Some(c) = ITEM.captures(line)
+            && let Some((_, list)) = values.last_mut()
+        {
+            list.push(scalar(&c[1]));
+        }
+    }
+    let get = |k: &str| values.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_slice());
+    let url = get("source")?.first()?.clone();
+    if get("url").is_some() || !url.starts_with("http") || get("title").is_none() {
+        return None;
+    }
+    let first = |k: &str| get(k).and_then(|v| v.first()).cloned().unwrap_or_default();
+    let source = get("author")
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            let a = a.trim().trim_start_matches("[[").trim_end_matches("]]");
+            a.split('|').next().unwrap_or_default().trim().to_string()
+        })
+        .find(|a| !a.is_empty())
+        .unwrap_or_default();
+    let body = rest.get(end.1.min(rest.len())..).unwrap_or_default();
+    Some(Parsed {
+        title: first("title"),
+        url,
+        source,
+        date: zoned_day(&first("published")),
+        fetch_date: zoned_time(&first("created")),
+        body: body.to_string(),
+        format: Format::WebClipper,
+    })
+}
+
+/// The day in China of `2026-03-11`, `2026-03-11T10:00:00+08:00` or `2026-03-11 10:00`.
+fn zoned_day(value: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(value.trim()) {
+        Ok(t) => t.with_timezone(&crate::record::china_time()).format("%Y-%m-%d").to_string(),
+        Err(_) => labelled_date(value, false),
+    }
+}
+
+/// A `fetch_date` (UTC) from a time with its zone; a day alone says no time and gives none.
+fn zoned_time(value: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(value.trim())
+        .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%S%.6f").to_string())
+        .unwrap_or_default()
+}
+
+/// wechat-article-exporter's Markdown: turndown's rendering of the page's article element. The
+/// title is a setext heading (`标题` over `===`); the account is the `javascript:` link of the
+/// line under it (`原创 作者 [账号](javascript:void\(0\);)`); there is no address. A file with the
+/// account line but no heading takes its title from its file name (the exporter names files by
+/// title), which the caller knows.
+fn turndown(text: &str) -> Option<Parsed> {
+    let all: Vec<&str> = text.split('\n').collect();
+    let first = all.iter().position(|l| !l.trim().is_empty())?;
+    let underline = all.get(first + 1).map(|l| l.trim()).unwrap_or_default();
+    if !underline.is_empty() && underline.chars().all(|c| c == '=') {
+        let title = unescape_turndown(all[first].trim());
+        return turndown_after(&all, first + 2, title).or_else(|| {
+            let body = all[first + 2..].join("\n");
+            Some(Parsed {
+                title: unescape_turndown(all[first].trim()),
+                body,
+                format: Format::Turndown,
+                ..Parsed::default()
+            })
+        });
+    }
+    turndown_after(&all, first, String::new())
+}
+
+/// The exporter's account line in the first lines from `from`: the record from there on.
+fn turndown_after(all: &[&str], from: usize, title: String) -> Option<Parsed> {
+    static ACCOUNT_LINK: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\[([^\]]+)\]\(javascript:(?:\\.|[^)\\])*\)").unwrap());
+    static CN_DATE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日(?:\s*[0-9]{1,2}:[0-9]{2})?|[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2})?").unwrap()
+    });
+    let (at, line) = all
+        .iter()
+        .enumerate()
+        .skip(from)
+        .filter(|(_, l)| !l.trim().is_empty())
+        .take(4)
+        .find(|(_, l)| ACCOUNT_LINK.is_match(l))?;
+    let c = ACCOUNT_LINK.captures(line)?;
+    let source = unescape_turndown(c[1].trim());
+    let date = CN_DATE.find(line).map(|m| labelled_date(m.as_str(), false)).unwrap_or_default();
+    Some(Parsed { title, source, date, body: all[at + 1..].join("\n"), format: Format::Turndown, ..Parsed::default() })
+}
+
+/// Text as turndown escaped it (`\_`, `\[`, `\*`): the backslashes before punctuation go.
+fn unescape_turndown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\'
+            && let Some(&next) = chars.peek()
+            && next.is_ascii_punctuation()
+        {
+            out.push(next);
+            chars.next();
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Whether `s` is a day of the calendar written `YYYY-MM-DD` in ASCII digits.
@@ -188,9 +342,21 @@ fn header_lines(text: &str) -> Option<Parsed> {
         let date = if is_date(&c[2]) { c[2].to_string() } else { String::new() };
         Some((source, date, String::new(), i + 1))
     });
-    // A `# title` with neither header under it is a page of links or a README, not a record.
-    let (source, date, variant_url, body_from) = account.or_else(|| listed_header(&all, title_at + 1))?;
-    let body = all[body_from.min(all.len())..].join("\n");
+    // A `# title` with neither header under it is a page of links or a README, not a record,
+    // unless turndown wrote it (the exporter's account link under the title).
+    let Some((source, date, variant_url, body_from, format)) =
+        account.map(|(s, d, u, at)| (s, d, u, at, Format::HeaderLines)).or_else(|| listed_header(&all, title_at + 1))
+    else {
+        return turndown_after(&all, title_at + 1, title);
+    };
+    let mut body = all[body_from.min(all.len())..].join("\n");
+    let mut fetch_date = String::new();
+    if format != Format::HeaderLines
+        && let Some((kept, fetched)) = fetched_footer(&body)
+    {
+        body = kept;
+        fetch_date = fetched;
+    }
     // Some exports name the page they came from near the top.
     // Under an account line the record is the WeChat article: a `原文链接` in its first lines is
     // the page it reposts (article text), unless it is the article's own address.
@@ -204,17 +370,21 @@ fn header_lines(text: &str) -> Option<Parsed> {
         Some(variant_url)
     }
     .unwrap_or_default();
-    Some(Parsed { title, url, source, date, fetch_date: String::new(), body, format: Format::HeaderLines })
+    Some(Parsed { title, url, source, date, fetch_date, body, format })
 }
 
-/// The header as a list: `- 来源: 账号`, `- 发布时间(UTC): 2026-04-04 12:00:20`, `- 原文链接: URL`,
-/// then a `----` rule. `未知` (unknown) is no name at all; a UTC time is dated in China Standard
-/// Time, as every record is. Returns (source, date, url, first body line).
-fn listed_header(all: &[&str], from: usize) -> Option<(String, String, String, usize)> {
+/// The header as labelled lines, each a list item (`- 来源: 账号`) or a quote (`> 来源: 账号`,
+/// blank lines between): `来源`/`公众号`, `发布时间` (or `发布时间(UTC)`), `原文链接`, then an
+/// optional `---` rule. `未知` (unknown) is no name at all; a UTC time is dated in China Standard
+/// Time, as every record is. Returns (source, date, url, first body line, format).
+fn listed_header(all: &[&str], from: usize) -> Option<(String, String, String, usize, Format)> {
     static ITEM: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^\s*-\s*(来源|发布时间(?:\s*[(（]UTC[)）])?|原文链接)\s*[:：]\s*(.*?)\s*$").unwrap()
+        Regex::new(
+            r"^\s*([-*>])\s*(?:\*\*)?(来源|公众号|发布时间(?:\s*[(（]UTC[)）])?|原文链接|原文地址)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(.*?)\s*$",
+        )
+        .unwrap()
     });
-    let (mut source, mut date, mut url) = (None, String::new(), String::new());
+    let (mut source, mut date, mut url, mut quoted) = (None, String::new(), String::new(), false);
     let mut at = from;
     while let Some(line) = all.get(at) {
         if line.trim().is_empty() {
@@ -222,13 +392,22 @@ fn listed_header(all: &[&str], from: usize) -> Option<(String, String, String, u
             continue;
         }
         let Some(c) = ITEM.captures(line) else { break };
-        let value = c[2].to_string();
-        match &c[1] {
-            "来源" => {
+        quoted = &c[1] == ">";
+        let value = c[3].to_string();
+        match &c[2] {
+            "来源" | "公众号" => {
                 source = Some(if matches!(value.as_str(), "未知" | "unknown" | "-") { String::new() } else { value })
             }
-            "原文链接" => url = value.split_whitespace().next().unwrap_or_default().to_string(),
-            key => date = listed_date(&value, key.contains("UTC")),
+            "原文链接" | "原文地址" => {
+                // `[URL](URL)` or `<URL>` as some writers link it.
+                let v = value.trim_start_matches(['[', '<']);
+                url = v
+                    .split(|c: char| c.is_whitespace() || matches!(c, ']' | '>' | ')'))
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            }
+            key => date = labelled_date(&value, key.contains("UTC")),
         }
         at += 1;
     }
@@ -239,20 +418,63 @@ fn listed_header(all: &[&str], from: usize) -> Option<(String, String, String, u
     if all.get(at).is_some_and(|l| l.trim().len() >= 3 && l.trim().chars().all(|c| c == '-')) {
         at += 1;
     }
-    Some((source, date, url, at))
+    Some((source, date, url, at, if quoted { Format::QuoteHeader } else { Format::ListHeader }))
 }
 
-/// `YYYY-MM-DD[ HH:MM[:SS]]` as the day it was in China (UTC+8) when `utc`.
-fn listed_date(value: &str, utc: bool) -> String {
-    let value = value.trim();
+/// A labelled time as written by the tools (`2026-03-11 10:00:00`, `2026-03-11`, `2026/3/11`,
+/// `2026年03月11日 10:00`), as the day it was in China (UTC+8): a UTC time is moved there first.
+/// Empty when it is none of these (`未知时间`, unknown).
+pub(crate) fn labelled_date(value: &str, utc: bool) -> String {
+    let value: String = value
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '年' | '月' | '/' => '-',
+            '日' => ' ',
+            c => c,
+        })
+        .collect();
+    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
     for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(value, format) {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(&value, format) {
             let t = if utc { t + chrono::Duration::hours(8) } else { t };
             return t.format("%Y-%m-%d").to_string();
         }
     }
-    let day = value.get(..10).unwrap_or_default();
-    if is_date(day) && !utc { day.to_string() } else { String::new() }
+    match chrono::NaiveDate::parse_from_str(value.split(' ').next().unwrap_or_default(), "%Y-%m-%d") {
+        Ok(d) if !utc && value.bytes().take(10).all(|b| b.is_ascii_digit() || b == b'-') => {
+            d.format("%Y-%m-%d").to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+/// The footer a backup tool ends its records with (`---` then `*本文抓取时间: 2026-03-12 10:00:00*`):
+/// the body without it, and the time it names as a `fetch_date` (UTC; the tool wrote the local
+/// time of a machine in China).
+fn fetched_footer(body: &str) -> Option<(String, String)> {
+    static FOOTER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"^[*_]*\s*本文抓取时间\s*[:：]\s*([0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?)\s*[*_]*$",
+        )
+        .unwrap()
+    });
+    let trimmed = body.trim_end();
+    let (before, last) = trimmed.rsplit_once('\n').unwrap_or(("", trimmed));
+    let c = FOOTER.captures(last.trim())?;
+    let local = c[1].replace('T', " ");
+    let at = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(&local, f).ok())?;
+    let utc = at - chrono::Duration::hours(8);
+    let mut kept = before.trim_end();
+    if let Some((above, rule)) = kept.rsplit_once('\n')
+        && rule.trim().len() >= 3
+        && rule.trim().chars().all(|c| c == '-')
+    {
+        kept = above;
+    }
+    Some((format!("{}\n", kept.trim_end()), utc.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()))
 }
 
 /// Splits on runs of two or more spaces (the header line's column separator).
