@@ -51,13 +51,19 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
         .or_else(|| src.meta("og:title").and_then(|t| clean_value(&t)))
         .or_else(|| locate::text_by_id(html, "activity-name").and_then(|t| clean_value(&t)))
         .or_else(|| locate::text_by_id(html, "js_text_title").and_then(|t| clean_value(&t)))
+        .or_else(|| page_title(html))
         .unwrap_or_default();
+    // Saved copies rebuilt by backup tools state the facts as labelled lines around the content
+    // (`来源: 账号`); read only when the page's own sources are missing.
+    let labels = std::cell::OnceCell::new();
+    let labels = || labels.get_or_init(|| Labels::of(html));
     let source = src
         .var_or_cgi("nickname", &["nick_name"])
         .and_then(|t| clean_value(&t))
         .or_else(|| locate::text_by_id(html, "js_name").and_then(|t| clean_value(&t)))
         .or_else(|| text_by_class(html, "wx_follow_nickname"))
         .or_else(|| text_by_class(html, "profile_nickname"))
+        .or_else(|| labels().source.clone())
         .unwrap_or_default();
 
     let account_id = src
@@ -75,7 +81,11 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
         .iter()
         .filter_map(|v| vars.get(v))
         .chain(["ori_create_time", "create_time"].iter().filter_map(|k| cgi.str(k).map(str::to_string)))
-        .find_map(|t| plausible_time(&t));
+        .find_map(|t| plausible_time(&t))
+        // The time the page shows (`2026年03月11日 09:30`), which exporters fill in from the
+        // script they then drop, or a labelled `发布时间`.
+        .or_else(|| locate::text_by_id(html, "publish_time").and_then(|t| shown_time(&decode_entities(&t))))
+        .or_else(|| labels().time);
 
     let links: Vec<String> = [vars.get("msg_link"), cgi.str("link").map(str::to_string), src.meta("og:url")]
         .into_iter()
@@ -83,6 +93,11 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
         .map(|l| decode_entities(&l))
         .chain(page.url.clone())
         .collect();
+    let links = if links.iter().any(|l| ArticleId::from_url(l).is_some() || crate::article::short_link(l).is_some()) {
+        links
+    } else {
+        links.into_iter().chain(labels().url.clone()).collect()
+    };
     let id = src.id().or_else(|| links.iter().find_map(|l| ArticleId::from_url(l)));
     let short_url = links.iter().find_map(|l| crate::article::short_link(l));
     let source_url = src
@@ -140,6 +155,33 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
     })
 }
 
+/// The article of a full-text feed item: its HTML through the same converter as a page's content
+/// (the content element inside it, when the bridge kept the element), the item's title, the
+/// account, the item's date, and the address of the item's link. `None` when it has no title
+/// or its HTML no words or pictures.
+pub fn from_feed_item(
+    url: &str,
+    title: &str,
+    account: &str,
+    published: Option<chrono::DateTime<chrono::Utc>>,
+    html: &str,
+) -> Option<Article> {
+    let title = clean_value(&decode_entities(title))?;
+    let source = clean_value(account)?;
+    let inner = locate::by_id(html, "js_content").map_or(html, |el| el.inner);
+    let converted = markdown::convert(inner);
+    if converted.markdown.trim().is_empty() {
+        return None;
+    }
+    Some(Article {
+        id: ArticleId::from_url(url),
+        short_url: crate::article::short_link(url),
+        publish_time: published.map(|t| t.timestamp()).and_then(|t| plausible_time(&t.to_string())),
+        images: converted.images,
+        ..Article::plain(title, source, converted.markdown)
+    })
+}
+
 /// The places a fact can come from on one page.
 struct Sources<'a> {
     html: &'a str,
@@ -182,6 +224,83 @@ impl Sources<'_> {
         }
         None
     }
+}
+
+/// The text of the page's `<title>`: the last resort for a saved page rebuilt by another tool.
+fn page_title(html: &str) -> Option<String> {
+    let head_end = memmem::find(html.as_bytes(), b"<body").unwrap_or(html.len());
+    let head = html.get(..head_end)?;
+    let at = memmem::find(head.as_bytes(), b"<title")?;
+    let rest = head.get(at..)?;
+    let rest = rest.get(rest.find('>')? + 1..)?;
+    let end = rest.find("</title").unwrap_or(rest.len());
+    clean_value(&decode_entities(rest.get(..end)?))
+}
+
+/// What a page states in labelled lines outside its content element, as the pages backup tools
+/// rebuild around the article do: `<p><strong>来源:</strong> 账号</p>`, `发布时间: 2026-03-11 09:30`,
+/// `原文链接: <a href="…">`. Inside the content such words are the author's and are not read.
+#[derive(Debug, Default)]
+struct Labels {
+    source: Option<String>,
+    time: Option<i64>,
+    url: Option<String>,
+}
+
+impl Labels {
+    fn of(html: &str) -> Labels {
+        static LABEL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(
+                r#"(来源|公众号|发布时间|原文链接)\s*(?:</[a-zA-Z]+>\s*)*[:：]\s*(?:</[a-zA-Z]+>\s*)*(?:<a\s[^>]*?href\s*=\s*["']([^"']*)["'][^>]*>)?([^<]*)"#,
+            )
+            .unwrap()
+        });
+        let outside = match locate::by_id(html, "js_content") {
+            Some(el) => {
+                let start = (el.inner.as_ptr() as usize).saturating_sub(html.as_ptr() as usize);
+                let end = start + el.inner.len();
+                [html.get(..start).unwrap_or_default(), html.get(end..).unwrap_or_default()]
+            }
+            None => [html, ""],
+        };
+        let mut labels = Labels::default();
+        for part in outside {
+            for c in LABEL.captures_iter(part) {
+                let href = c.get(2).map(|m| decode_entities(m.as_str()));
+                let value = clean_value(&decode_entities(c.get(3).map_or("", |m| m.as_str())));
+                match &c[1] {
+                    "来源" | "公众号" if labels.source.is_none() => {
+                        labels.source = value.filter(|v| !matches!(v.as_str(), "未知" | "unknown" | "-"))
+                    }
+                    "发布时间" if labels.time.is_none() => labels.time = value.as_deref().and_then(shown_time),
+                    "原文链接" if labels.url.is_none() => {
+                        labels.url = href.or(value).map(|u| u.trim().to_string()).filter(|u| u.starts_with("http"))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        labels
+    }
+}
+
+/// Unix seconds of a time as a page shows it, in China Standard Time: `2026-03-11 09:30[:00]`,
+/// `2026年03月11日 09:30`, `2026-03-11` (midnight).
+fn shown_time(s: &str) -> Option<i64> {
+    let day = crate::record::parse::labelled_date(s, false);
+    if day.is_empty() {
+        return None;
+    }
+    static CLOCK: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\b([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\b").unwrap());
+    let (h, m, sec) = CLOCK.captures(s).map_or((0, 0, 0), |c| {
+        let n = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok()).unwrap_or(0);
+        (n(1), n(2), n(3))
+    });
+    let date = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok()?;
+    let local = date.and_hms_opt(h, m, sec)?;
+    let t = local.and_local_timezone(crate::record::china_time()).single()?.timestamp();
+    plausible_time(&t.to_string())
 }
 
 /// The text of the first element with this class, when it is plain text.
