@@ -447,3 +447,98 @@ async fn an_album_page_yields_the_articles_of_its_account() {
     assert_eq!(summary(run.get_output())["new"], 2);
     assert_eq!(s.records().len(), 2);
 }
+
+/// The front matter's facts, as strings.
+struct Front {
+    title: String,
+    url: String,
+    source: String,
+    date: String,
+}
+
+/// A bridge's feed from `fixtures/feeds/`, served as the bridge serves it.
+fn bridge_feed(name: &str, content_type: &str) -> ResponseTemplate {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/feeds").join(name);
+    let body = std::fs::read_to_string(path).unwrap().replace("A09_PLACEHOLDER", &A09.replace('&', "&amp;"));
+    ResponseTemplate::new(200).insert_header("content-type", content_type).set_body_string(body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_text_feeds_are_written_without_asking_wechat() {
+    let wechat = MockServer::start().await;
+    serve_articles(&wechat).await;
+    let bridges = MockServer::start().await;
+    for (route, file, kind) in [
+        ("/feeds/MP_WXS_3941633310.atom", "wewe-rss.atom", "application/atom+xml"),
+        ("/feed/3941633311.xml", "we-mp-rss.xml", "application/xml"),
+        ("/wechat/mp/homepage/MzA4NTQwMjU3Mw==/0", "rsshub.xml", "application/rss+xml; charset=utf-8"),
+    ] {
+        Mock::given(path(route)).respond_with(bridge_feed(file, kind)).mount(&bridges).await;
+    }
+    let b = bridges.uri();
+    let s = Setup::new(
+        "",
+        &format!(
+            "[[source]]\nname = \"wewe\"\nfeed = \"{b}/feeds/MP_WXS_3941633310.atom\"\ncontent = \"feed\"\n\
+             [[source]]\nname = \"we-mp-rss\"\nfeed = \"{b}/feed/3941633311.xml\"\ncontent = \"feed\"\n\
+             [[source]]\nname = \"rsshub\"\nfeed = \"{b}/wechat/mp/homepage/MzA4NTQwMjU3Mw==/0\"\ncontent = \"feed\"\naccount = \"威胁猎人\"\n"
+        ),
+    );
+    let first = s.cmd(&wechat).arg("--json").assert().success();
+    let sum = summary(first.get_output());
+    // Three items carry their article; the fourth carries a summary and is fetched.
+    assert_eq!(sum["new"], 4, "{sum}");
+    let asked: Vec<String> = wechat.received_requests().await.unwrap().iter().map(|r| r.url.to_string()).collect();
+    assert_eq!(asked.len(), 1, "only the summary item goes to WeChat: {asked:?}");
+    assert!(asked[0].contains("mid=2651960726"), "{asked:?}");
+
+    let records: Vec<(String, Front)> = s
+        .records()
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            assert!(common::check_record(&text).is_empty(), "{}: {:?}", p.display(), common::check_record(&text));
+            let (_, map) = common::front_matter(&text).unwrap();
+            let get = |k: &str| {
+                map.get(k).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).unwrap_or_default()
+            };
+            let front = Front { title: get("title"), url: get("url"), source: get("source"), date: get("date") };
+            (text, front)
+        })
+        .collect();
+    let find = |title: &str| {
+        records.iter().find(|(_, f)| f.title == title).unwrap_or_else(|| panic!("no record titled {title}"))
+    };
+    let (wewe, f) = find("某OA系统远程代码执行漏洞分析（CVE-2026-21001）");
+    assert_eq!((f.source.as_str(), f.date.as_str()), ("安全研究小站", "2026-03-11"));
+    assert_eq!(f.url, "https://mp.weixin.qq.com/s/WeweOaRce2026");
+    for line in [
+        "## 一、漏洞概述",
+        "**影响版本**：v9.0 至 v9.5",
+        "1. 升级到 v9.6",
+        "![](https://mmbiz.qpic.cn/mmbiz_png/abcDEF123/640?wx_fmt=png&from=appmsg)",
+    ] {
+        assert!(wewe.contains(line), "wewe-rss record lacks {line}:\n{wewe}");
+    }
+    assert!(!wewe.contains("overflow: hidden"), "the bridge's style is not text:\n{wewe}");
+    let (wemp, f) = find("每周威胁情报速递（第11期）");
+    assert_eq!((f.source.as_str(), f.date.as_str()), ("威胁情报观察", "2026-03-08"));
+    assert!(wemp.contains("![](https://mmbiz.qpic.cn/mmbiz_png/Weekly11Chart/640?wx_fmt=png)"), "{wemp}");
+    assert!(wemp.contains("LockBit 5.0"), "{wemp}");
+    let (rsshub, f) = find("Fastjson 1.2.83 autoType 绕过分析");
+    assert_eq!((f.source.as_str(), f.date.as_str()), ("威胁猎人", "2026-03-11"));
+    assert_eq!(
+        f.url,
+        "https://mp.weixin.qq.com/s?__biz=MzA4NTQwMjU3Mw==&mid=2650001234&idx=1&sn=abcdef0123456789abcdef0123456789"
+    );
+    assert!(rsshub.contains("{\"@type\":\"java.lang.AutoCloseable\"}"), "{rsshub}");
+    // The link inside the full text (the previous issue) is not fetched.
+    assert!(!asked.iter().any(|u| u.contains("WempOlderIssue")));
+
+    // Again: nothing new, and still nothing asked of WeChat for the feeds' articles.
+    let second = s.cmd(&wechat).arg("--json").assert().success();
+    let sum = summary(second.get_output());
+    assert_eq!(sum["new"], 0, "{sum}");
+    assert_eq!(wechat.received_requests().await.unwrap().len(), 1);
+    assert_eq!(s.state().counts().unwrap(), vec![("done".to_string(), 4)]);
+}

@@ -101,6 +101,12 @@ pub struct SourceConfig {
     pub feed: Option<String>,
     /// A WeChat album (合集) address.
     pub album: Option<String>,
+    /// For a feed: `"feed"` writes each item that carries the whole article from the item itself,
+    /// asking mp.weixin.qq.com nothing (full-text bridges: wewe-rss, we-mp-rss, RSSHub); items
+    /// with only a summary are fetched as with `"page"`, the default.
+    pub content: Option<String>,
+    /// For a feed written from its items: the account's name, when the feed's title is not it.
+    pub account: Option<String>,
 }
 
 /// Where articles are found.
@@ -119,6 +125,10 @@ pub enum Source {
         name: String,
         /// The feed's address.
         url: String,
+        /// Items carrying the whole article are written from the feed (`content = "feed"`).
+        full_text: bool,
+        /// The account of its items, when the config names it.
+        account: Option<String>,
     },
     /// An album page.
     Album {
@@ -275,11 +285,20 @@ impl CrawlSettings {
             if given != 1 {
                 return Err(bad(format!("source {}: give exactly one of urls, feed, album", i + 1)));
             }
+            if s.feed.is_none() && (s.content.is_some() || s.account.is_some()) {
+                return Err(bad(format!("source {}: content and account apply to feed sources only", i + 1)));
+            }
+            let full_text = match s.content.as_deref() {
+                None | Some("page") => false,
+                Some("feed") => true,
+                Some(other) => return Err(bad(format!("source {}: content = {other:?}: \"feed\" or \"page\"", i + 1))),
+            };
             let source = if let Some(path) = s.urls {
                 Source::Urls { name: s.name.unwrap_or_else(|| format!("urls:{}", path.display())), path }
             } else if let Some(url) = s.feed {
                 check_http(&url).map_err(|m| bad(format!("source {}: {m}", i + 1)))?;
-                Source::Feed { name: s.name.unwrap_or_else(|| format!("feed:{url}")), url }
+                let account = s.account.filter(|a| !a.trim().is_empty());
+                Source::Feed { name: s.name.unwrap_or_else(|| format!("feed:{url}")), url, full_text, account }
             } else {
                 let url = s.album.unwrap_or_default();
                 let ok = crate::article::article_address(&url).is_some_and(|u| u.path() == "/mp/appmsgalbum");
@@ -298,7 +317,7 @@ impl CrawlSettings {
         }
         for url in self.feeds {
             check_http(&url).map_err(bad)?;
-            sources.push(Source::Feed { name: format!("feed:{url}"), url });
+            sources.push(Source::Feed { name: format!("feed:{url}"), url, full_text: false, account: None });
         }
         // A count or a timeout of 0 would do nothing useful: said, never silently raised.
         let at_least_one = |name: &str, v: Option<u64>, default: u64, most: u64| match v {

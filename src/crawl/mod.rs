@@ -35,6 +35,15 @@ pub struct RunOptions {
     pub since: Option<NaiveDate>,
 }
 
+/// What polling a source found.
+#[derive(Default)]
+struct Polled {
+    /// Article addresses to fetch.
+    urls: Vec<String>,
+    /// Articles a full-text feed carried whole, with their item's address.
+    articles: Vec<(String, crate::article::Article)>,
+}
+
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CrawlSummary {
@@ -208,8 +217,8 @@ impl Crawl {
 
         let sources = self.config.sources.clone();
         for source in &sources {
-            let found = match self.poll(source, opts, wechat_blocked).await {
-                Ok(found) => found,
+            let Polled { urls: found, articles } = match self.poll(source, opts, wechat_blocked).await {
+                Ok(polled) => polled,
                 Err(Error::NotArticle { kind: PageKind::Verify, .. }) => {
                     if !opts.dry_run {
                         self.trip_breaker(&mut summary)?;
@@ -245,6 +254,13 @@ impl Crawl {
             })?;
             summary.discovered += added;
             summary.skipped += found.len() - added;
+            for (url, article) in articles {
+                match self.write_from_feed(&url, article, source.name(), &mut summary, &mut event).await {
+                    Ok(outcome) => event(Event::Article { url: &url, outcome }),
+                    Err(e @ Error::Write { .. }) | Err(e @ Error::State { .. }) => return Err(e),
+                    Err(e) => event(Event::Warn(&e)),
+                }
+            }
             self.state.polled(source.name(), None, None, now)?;
         }
         if opts.dry_run {
@@ -365,30 +381,84 @@ impl Crawl {
         Ok(())
     }
 
-    /// Polls one source; returns the article addresses it lists.
-    async fn poll(&mut self, source: &Source, opts: &RunOptions, wechat_blocked: bool) -> Result<Vec<String>> {
+    /// Writes the record of a full-text feed item, unless its article is on disk already: the
+    /// same record a fetched page gives, and not one request to WeChat.
+    async fn write_from_feed(
+        &mut self,
+        url: &str,
+        article: crate::article::Article,
+        source: &str,
+        summary: &mut CrawlSummary,
+        event: &mut impl FnMut(Event),
+    ) -> Result<&'static str> {
+        let Some((key, request)) = State::key_for(url) else {
+            return Err(Error::BadTarget { target: url.to_string() });
+        };
+        let canonical = article.id.as_ref().map(state::id_key).unwrap_or_else(|| key.clone());
+        if self.state.is_done(&key)? || self.state.is_done(&canonical)? {
+            summary.skipped += 1;
+            return Ok("already archived");
+        }
+        let now = unix_now();
+        summary.discovered += usize::from(self.state.discover(url, source, 0, now)?);
+        let row = state::Row {
+            key,
+            url: request,
+            status: "pending".to_string(),
+            attempts: 0,
+            depth: 0,
+            record_path: None,
+            content_hash: None,
+            replace_path: None,
+        };
+        let mut followed = 0;
+        self.write_record(&row, Record::new(article, Utc::now()), summary, &mut followed, event).await
+    }
+
+    /// Polls one source; returns the article addresses it lists, and the articles a full-text
+    /// feed carries whole.
+    async fn poll(&mut self, source: &Source, opts: &RunOptions, wechat_blocked: bool) -> Result<Polled> {
         match source {
-            Source::Urls { path, .. } => Ok(sources::read_urls(path)?),
-            Source::Feed { name, url } => {
+            Source::Urls { path, .. } => Ok(Polled { urls: sources::read_urls(path)?, articles: Vec::new() }),
+            Source::Feed { name, url, full_text, account } => {
                 let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
                 if host != WECHAT_HOST {
                     self.fetcher.limiter().with(|l| l.set_interval(&host, self.config.feed_delay));
                 }
                 let (etag, modified) = self.state.source_validators(name)?;
                 match self.fetcher.fetch_feed(url, etag.as_deref(), modified.as_deref()).await? {
-                    FeedResponse::NotModified => Ok(Vec::new()),
+                    FeedResponse::NotModified => Ok(Polled::default()),
                     FeedResponse::Body { bytes, etag, last_modified } => {
-                        let items = sources::feed_items(&bytes, url)?;
+                        let doc = sources::feed_doc(&bytes, url)?;
                         if !opts.dry_run {
                             self.state.polled(name, etag.as_deref(), last_modified.as_deref(), unix_now())?;
                         }
-                        Ok(items.into_iter().filter(|i| sources::since_ok(i, opts.since)).map(|i| i.url).collect())
+                        let mut polled = Polled::default();
+                        for item in doc.items.iter().filter(|i| sources::since_ok(i, opts.since)) {
+                            // An item without the whole article, or whose account is not known,
+                            // is fetched from WeChat as any address is.
+                            let article = item.full.as_ref().filter(|_| *full_text && !opts.dry_run).and_then(|full| {
+                                let account = account.clone().or_else(|| doc.account_of(full))?;
+                                crate::extract::from_feed_item(
+                                    &item.url,
+                                    &full.title,
+                                    &account,
+                                    item.published,
+                                    &full.html,
+                                )
+                            });
+                            match article {
+                                Some(a) => polled.articles.push((item.url.clone(), a)),
+                                None => polled.urls.push(item.url.clone()),
+                            }
+                        }
+                        Ok(polled)
                     }
                 }
             }
             Source::Album { url, .. } => {
                 if wechat_blocked {
-                    return Ok(Vec::new());
+                    return Ok(Polled::default());
                 }
                 let address =
                     crate::article::article_address(url).ok_or_else(|| Error::BadTarget { target: url.clone() })?;
@@ -400,7 +470,7 @@ impl Crawl {
                     return Err(Error::NotArticle { target: url.clone(), kind, evidence });
                 }
                 let links = sources::article_links(&page.html);
-                Ok(sources::same_account(&links, &biz).cloned().collect())
+                Ok(Polled { urls: sources::same_account(&links, &biz).cloned().collect(), articles: Vec::new() })
             }
         }
     }
@@ -485,7 +555,20 @@ impl Crawl {
                 return Err(e);
             }
         };
-        let mut record = Record::new(article, fetched_at);
+        self.write_record(row, Record::new(article, fetched_at), summary, followed, event).await
+    }
+
+    /// Writes an article's record for `row` and keeps the state and index with it; returns a
+    /// word for the log.
+    async fn write_record(
+        &mut self,
+        row: &state::Row,
+        mut record: Record,
+        summary: &mut CrawlSummary,
+        followed: &mut u32,
+        event: &mut impl FnMut(Event),
+    ) -> Result<&'static str> {
+        let now = unix_now();
         // The hash is of the article as WeChat serves it, before its images are made local.
         let hash = format!("{:016x}", store::fnv1a(record.body_markdown().as_bytes()));
         // A repair writes over the broken file it was queued for; otherwise the usual place.
