@@ -70,7 +70,9 @@ fn search_reindex_and_feeds_over_an_imported_archive() {
     for h in &hits {
         let text = std::fs::read_to_string(h["path"].as_str().unwrap()).unwrap();
         assert!(text.contains("代码执行"), "{h}");
-        assert!(h["snippet"].as_str().unwrap().contains("**代码执行**"), "{h}");
+        // A match in the title alone leaves the snippet at the body's start.
+        let in_title = h["title"].as_str().unwrap().contains("代码执行");
+        assert!(in_title || h["snippet"].as_str().unwrap().contains("**代码执行**"), "{h}");
     }
     // Two characters fall back to LIKE; the same records a plain scan of the files finds.
     let two = search(&archive, &["漏洞", "--limit", "1000"]);

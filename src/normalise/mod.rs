@@ -235,6 +235,16 @@ fn normalise_parsed(mut parsed: parse::Parsed, extra_fields: bool, given: &Given
     };
     let record = Record::from_parts(article, parsed.date, parsed.fetch_date);
     let url = record.article.url();
+    // A body cut by the seed tool can leave the window only by the header and trailer it still
+    // carried; what is written must not fall into it, or a second pass would call it truncated.
+    let written = record.to_markdown_with(extra_fields);
+    if written.ends_with("...\n")
+        && let Some(again) = parse::parse(&written)
+        && TRUNCATED_AT.contains(&again.body.chars().count())
+    {
+        let n = again.body.chars().count();
+        return stop(Outcome::Truncated, "truncated", format!("body cut at {n} characters, ending in \"...\""));
+    }
     let (kind, reason) = if source_given {
         ("source-given", "the file names no account: the one given was written".to_string())
     } else {
@@ -242,7 +252,7 @@ fn normalise_parsed(mut parsed: parse::Parsed, extra_fields: bool, given: &Given
     };
     Normalised {
         outcome: Outcome::Clean,
-        record: Some(record.to_markdown_with(extra_fields)),
+        record: Some(written),
         url,
         kind,
         reason,
@@ -310,9 +320,6 @@ fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool, extra_fields: 
         let missing = if title.is_empty() { "title" } else { "source" };
         return stop(Outcome::Incomplete, "incomplete", format!("another site's record with no {missing}"));
     }
-    if let Some(phrase) = site_error(&parsed.body) {
-        return stop(Outcome::Stub, "site-error", format!("the page was the site's error page “{phrase}”"));
-    }
     let mut body = parsed.body.as_str().trim_start_matches('\n');
     // The other tool's own `# title` line: the record writer puts the title back.
     if let Some(first) = body.lines().next()
@@ -320,6 +327,10 @@ fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool, extra_fields: 
         && (fold_ws(h) == title || fold_ws(h) == fold_ws(&parsed.title))
     {
         body = body.get(first.len()..).unwrap_or_default();
+    }
+    // Judged without the title line, which the record writer adds: a second pass sees the same.
+    if let Some(phrase) = site_error(body) {
+        return stop(Outcome::Stub, "site-error", format!("the page was the site's error page “{phrase}”"));
     }
     let article = Article { page_url: Some(url.to_string()), ..Article::plain(title, source, other_body(body)) };
     let record = Record::from_parts(article, parsed.date.clone(), parsed.fetch_date.clone());
@@ -428,5 +439,25 @@ mod tests {
             n.record.unwrap(),
             "---\ntitle: A & B\nurl: https://example.com/a\nsource: Feed\ndate: 2023-04-03\nfetch_date: 2025-10-04T11:29:11.543847\n---\n\n# A & B\n\nbody <span>x</span>\n"
         );
+    }
+
+    /// What a second pass reads is what the first wrote: an error phrase only in the title, and a
+    /// cut body that the trailer kept out of the window, are judged the same both times.
+    #[test]
+    fn a_second_pass_judges_as_the_first() {
+        let titled = "---\ntitle: 关于 403 Forbidden 的排查\nurl: https://example.com/a\nsource: Feed\ndate: 2023-04-03\nfetch_date: \"\"\n---\n\n正文。\n";
+        let first = normalise_text(titled).record.expect("an article about an error page is written");
+        assert_eq!(normalise_text(&first).record.as_deref(), Some(first.as_str()));
+        // A seed record cut at 8,000 characters whose chrome trailer pushed it past the window.
+        let body = format!("{}...", "漏洞分析正文。\n\n".repeat(900).chars().take(8_000).collect::<String>());
+        let cut = format!(
+            "---\ntitle: T\nurl: https://mp.weixin.qq.com/s/abc\nsource: S\ndate: 2024-01-01\nfetch_date: \"\"\n---\n\n{}{body}\n",
+            "预览时标签不可点\n".repeat(40)
+        );
+        let n = normalise_text(&cut);
+        match n.record {
+            Some(r) => assert_eq!(normalise_text(&r).record.as_deref(), Some(r.as_str())),
+            None => assert_eq!(n.outcome, Outcome::Truncated),
+        }
     }
 }
