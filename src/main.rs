@@ -273,6 +273,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the shell completion script for SHELL on standard output.
+    ///
+    /// bash: `wxsec completions bash > ~/.local/share/bash-completion/completions/wxsec`;
+    /// zsh: `wxsec completions zsh > "${fpath[1]}/_wxsec"`;
+    /// fish: `wxsec completions fish > ~/.config/fish/completions/wxsec.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on standard output: `wxsec man > ~/.local/share/man/man1/wxsec.1`.
+    Man,
 }
 
 /// What `import` and `normalise` write beyond the record's text.
@@ -413,6 +425,30 @@ fn main() -> ProcessExit {
             crawl_cmd(config, RunOptions { dry_run, limit, since }, json, *settings)
         }
         Command::Status { config, out, state, json } => status_cmd(config, out, state, json),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            use std::io::Write as _;
+            // Into memory first: the generator panics on a write error (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "wxsec", &mut script);
+            let _ = std::io::stdout().write_all(&script);
+            ProcessExit::SUCCESS
+        }
+        Command::Man => {
+            use clap::CommandFactory as _;
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => {
+                    use std::io::Write as _;
+                    let _ = std::io::stdout().write_all(&page);
+                    ProcessExit::SUCCESS
+                }
+                Err(e) => {
+                    errln!("wxsec: the manual page could not be written: {e}");
+                    ProcessExit::from(ExitCode::Io as u8)
+                }
+            }
+        }
     }
 }
 
