@@ -181,7 +181,8 @@ enum Command {
     /// articles or sources failed (retried on later runs); 9 another run holds the lock; 10 the
     /// state file is unusable.
     Crawl {
-        /// The TOML configuration (README.md has a commented example).
+        /// The TOML configuration [default: $WXSEC_CONFIG, else $XDG_CONFIG_HOME/wxsec/config.toml
+        /// (~/.config/wxsec/config.toml) when it exists]; examples/wxsec.toml is a commented example.
         #[arg(long)]
         config: Option<PathBuf>,
         /// Poll the sources and print what would be fetched; fetch and change nothing.
@@ -260,7 +261,7 @@ enum Command {
     ///
     /// Exit codes: 0 shown; 2 bad usage or configuration; 10 the state file is unusable.
     Status {
-        /// The TOML configuration, to find the state file.
+        /// The TOML configuration, to find the state file [default: as for crawl].
         #[arg(long)]
         config: Option<PathBuf>,
         /// The archive folder (the state is OUT/.wxsec/state.sqlite).
@@ -322,7 +323,7 @@ struct ArchiveArgs {
     /// The state file [default: ARCHIVE/.wxsec/state.sqlite].
     #[arg(long)]
     state: Option<PathBuf>,
-    /// The crawl's TOML configuration, to find both.
+    /// The crawl's TOML configuration, to find both [default: as for crawl].
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -547,10 +548,24 @@ fn fail(e: &wxsec::Error) -> ProcessExit {
 }
 
 fn load_settings(config: Option<&PathBuf>, flags: CrawlSettings) -> Result<(CrawlSettings, PathBuf), wxsec::Error> {
-    match config {
-        Some(path) => Ok((flags.over(CrawlSettings::from_file(path)?), path.clone())),
+    match config.cloned().or_else(default_config) {
+        Some(path) => Ok((flags.over(CrawlSettings::from_file(&path)?), path)),
         None => Ok((flags, PathBuf::from("command line"))),
     }
+}
+
+/// The configuration used when `--config` is not given: `$WXSEC_CONFIG` (which must then exist:
+/// a name set and not found is an error, said by the read), else `wxsec/config.toml` in the
+/// user's configuration folder (`$XDG_CONFIG_HOME`, or `~/.config`) when it is there.
+fn default_config() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("WXSEC_CONFIG").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").filter(|p| !p.is_empty()).map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("wxsec/config.toml")).filter(|p| p.is_file())
 }
 
 fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: CrawlSettings) -> ProcessExit {

@@ -27,3 +27,48 @@ fn completions_and_the_manual_name_every_command() {
     // An unknown shell is a usage error.
     Command::cargo_bin("wxsec").unwrap().args(["completions", "cmd.exe"]).assert().code(2);
 }
+
+/// Without `--config`, `$WXSEC_CONFIG` names the configuration, else the user's configuration
+/// folder holds it; the shipped example is a configuration wxsec reads.
+#[test]
+fn the_configuration_is_found_without_config_and_the_example_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = |envs: &[(&str, &std::path::Path)]| {
+        let mut c = Command::cargo_bin("wxsec").unwrap();
+        c.current_dir(dir.path()).env_remove("WXSEC_CONFIG").env("HOME", dir.path()).env_remove("XDG_CONFIG_HOME");
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        let out = c.arg("status").output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    // Nothing anywhere: the default archive's state, which is not there.
+    let (code, err) = status(&[]);
+    assert_eq!(code, Some(10), "{err}");
+    assert!(err.contains("archive/.wxsec/state.sqlite"), "{err}");
+    // The user's configuration folder.
+    let xdg = dir.path().join("xdg");
+    std::fs::create_dir_all(xdg.join("wxsec")).unwrap();
+    std::fs::write(xdg.join("wxsec/config.toml"), "out = \"from-xdg\"\n").unwrap();
+    let (_, err) = status(&[("XDG_CONFIG_HOME", &xdg)]);
+    assert!(err.contains("from-xdg/.wxsec/state.sqlite"), "{err}");
+    // ~/.config when XDG_CONFIG_HOME is not set.
+    std::fs::create_dir_all(dir.path().join(".config/wxsec")).unwrap();
+    std::fs::write(dir.path().join(".config/wxsec/config.toml"), "out = \"from-home\"\n").unwrap();
+    let (_, err) = status(&[]);
+    assert!(err.contains("from-home/.wxsec/state.sqlite"), "{err}");
+    // $WXSEC_CONFIG wins; one that names no file is an error that names it.
+    let named = dir.path().join("named.toml");
+    std::fs::write(&named, "out = \"from-env\"\n").unwrap();
+    let (_, err) = status(&[("WXSEC_CONFIG", &named), ("XDG_CONFIG_HOME", &xdg)]);
+    assert!(err.contains("from-env/.wxsec/state.sqlite"), "{err}");
+    let missing = dir.path().join("missing.toml");
+    let (code, err) = status(&[("WXSEC_CONFIG", &missing)]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("missing.toml"), "{err}");
+
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/wxsec.toml");
+    let settings = wxsec::crawl::config::CrawlSettings::from_file(&example).unwrap();
+    let config = settings.resolve(&example).unwrap();
+    assert_eq!(config.sources.len(), 4, "{:?}", config.sources);
+}
