@@ -36,6 +36,10 @@ pub struct ImportOptions {
 pub struct Written {
     /// The record file.
     pub path: PathBuf,
+    /// The article's address as the record gives it (`""` when the page named none).
+    pub url: String,
+    /// The record's title.
+    pub title: String,
     /// Images that kept their remote link (with `--images local`).
     pub failed_images: Vec<Failed>,
 }
@@ -157,7 +161,7 @@ pub async fn run(
             }
             let path = staged.path().to_path_buf();
             batch.push(staged);
-            Ok(Written { path, failed_images })
+            Ok(Written { path, url: record.article.url(), title: record.article.title.clone(), failed_images })
         }
         .await;
         if let Err(crate::Error::NotArticle { kind: PageKind::Verify, .. }) = &outcome

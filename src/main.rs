@@ -124,6 +124,10 @@ enum Command {
         /// Do not add the records to the search index (OUT/.wxsec/state.sqlite).
         #[arg(long)]
         no_index: bool,
+        /// One JSON object per target on standard output instead of the record's path:
+        /// {"target", "path", "url", "title"} when written, {"target", "error", "exit"} when not.
+        #[arg(long)]
+        json: bool,
         /// Article addresses (https://mp.weixin.qq.com/s?__biz=… or /s/…), saved pages, or -.
         #[arg(required = true)]
         targets: Vec<String>,
@@ -349,7 +353,7 @@ fn main() -> ProcessExit {
     let cli = Cli::parse();
     let color = cli.color;
     match cli.command {
-        Command::Import { out, format, timeout, max_page_bytes, delay, jitter, extras, no_index, targets } => {
+        Command::Import { out, format, timeout, max_page_bytes, delay, jitter, extras, no_index, json, targets } => {
             let index = (!no_index).then(|| out.join(".wxsec/state.sqlite"));
             let fetch = match FetchConfig::from_env() {
                 Ok(f) => FetchConfig {
@@ -371,7 +375,7 @@ fn main() -> ProcessExit {
                 OutFormat::Json => Format::Json,
             };
             let (extra_fields, images, image_delay) = (extras.extra_fields, extras.images, extras.image_delay());
-            import_cmd(ImportOptions { out, format, fetch, extra_fields, images, image_delay, index }, targets)
+            import_cmd(ImportOptions { out, format, fetch, extra_fields, images, image_delay, index }, targets, json)
         }
         Command::Normalise {
             out,
@@ -453,25 +457,60 @@ fn main() -> ProcessExit {
     }
 }
 
-fn import_cmd(opts: ImportOptions, targets: Vec<String>) -> ProcessExit {
+fn import_cmd(opts: ImportOptions, targets: Vec<String>, json: bool) -> ProcessExit {
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
+    // A bar only when there is something to wait for: several targets, on a terminal.
+    let bar = progress_bar().filter(|_| targets.len() > 1);
+    if let Some(b) = &bar {
+        b.set_length(targets.len() as u64);
+    }
+    let say = |line: &str| match &bar {
+        Some(b) => b.suspend(|| errln!("{line}")),
+        None => errln!("{line}"),
+    };
     let mut first_failure: Option<ExitCode> = None;
-    let result = runtime.block_on(import::run(&targets, &opts, |_, outcome| match outcome {
-        Ok(written) => {
-            // The records matter more than their listing: a closed pipe only stops the listing.
-            let _ = stdout_line(format_args!("{}", written.path.display()));
-            for f in &written.failed_images {
-                errln!("wxsec: {}: {} (the image kept its remote link)", f.url, f.error);
+    let result = runtime.block_on(import::run(&targets, &opts, |target, outcome| {
+        match outcome {
+            Ok(written) => {
+                // The records matter more than their listing: a closed pipe only stops the listing.
+                let _ = if json {
+                    let line = serde_json::json!({
+                        "target": target,
+                        "path": written.path,
+                        "url": written.url,
+                        "title": written.title,
+                    });
+                    stdout_line(format_args!("{line}"))
+                } else {
+                    stdout_line(format_args!("{}", written.path.display()))
+                };
+                for f in &written.failed_images {
+                    say(&format!("wxsec: {}: {} (the image kept its remote link)", f.url, f.error));
+                }
+            }
+            Err(e) => {
+                say(&error_text(e));
+                if json {
+                    let line = serde_json::json!({
+                        "target": target,
+                        "error": e.to_string(),
+                        "exit": e.exit_code() as u8,
+                    });
+                    let _ = stdout_line(format_args!("{line}"));
+                }
+                first_failure.get_or_insert(e.exit_code());
             }
         }
-        Err(e) => {
-            errln!("{}", error_text(e));
-            first_failure.get_or_insert(e.exit_code());
+        if let Some(b) = &bar {
+            b.inc(1);
         }
     }));
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     if let Err(e) = result {
         errln!("{}", error_text(&e));
         first_failure.get_or_insert(e.exit_code());

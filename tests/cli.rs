@@ -72,3 +72,29 @@ fn the_configuration_is_found_without_config_and_the_example_reads() {
     let config = settings.resolve(&example).unwrap();
     assert_eq!(config.sources.len(), 4, "{:?}", config.sources);
 }
+
+/// `import --json`: one object per target, written or not, each a line of JSON.
+#[test]
+fn import_json_says_what_became_of_each_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pages");
+    let out = Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["import", "--json", "--no-index", "--out"])
+        .arg(dir.path().join("archive"))
+        .arg(pages.join("modern-2025.html"))
+        .arg(pages.join("deleted.html"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let written = &lines[0];
+    assert!(std::path::Path::new(written["path"].as_str().unwrap()).is_file(), "{written}");
+    assert_eq!(written["title"], "Apache Tomcat 漏洞 & 补丁分析");
+    assert!(written["url"].as_str().unwrap().contains("mid=2247521893"), "{written}");
+    assert!(written["target"].as_str().unwrap().ends_with("modern-2025.html"));
+    assert_eq!(lines[1]["exit"], 3);
+    assert!(lines[1]["error"].as_str().unwrap().contains("deleted"), "{}", lines[1]);
+}
