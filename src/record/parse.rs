@@ -391,7 +391,19 @@ fn listed_header(all: &[&str], from: usize) -> Option<(String, String, String, u
             at += 1;
             continue;
         }
-        let Some(c) = ITEM.captures(line) else { break };
+        let Some(c) = ITEM.captures(line) else {
+            // Other labelled quotes of the same block (`> 作者: …`, `> 分类: …`) are header too; a
+            // list item after a list header may be the body's first line, and stays.
+            if quoted {
+                static OTHER: LazyLock<Regex> =
+                    LazyLock::new(|| Regex::new(r"^\s*>\s*(?:\*\*)?[^\s:：*]{1,10}(?:\*\*)?\s*[:：]").unwrap());
+                if OTHER.is_match(line) {
+                    at += 1;
+                    continue;
+                }
+            }
+            break;
+        };
         quoted = &c[1] == ">";
         let value = c[3].to_string();
         match &c[2] {
@@ -425,6 +437,14 @@ fn listed_header(all: &[&str], from: usize) -> Option<(String, String, String, u
 /// `2026年03月11日 10:00`), as the day it was in China (UTC+8): a UTC time is moved there first.
 /// Empty when it is none of these (`未知时间`, unknown).
 pub(crate) fn labelled_date(value: &str, utc: bool) -> String {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value.trim()) {
+        return t.with_timezone(&crate::record::china_time()).format("%Y-%m-%d").to_string();
+    }
+    // The time and what some writers put after it (`2025-01-09 02:41・北京`).
+    static LEADING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\s*[0-9]{4}[-/年][0-9]{1,2}[-/月][0-9]{1,2}日?(?:\s*[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?").unwrap()
+    });
+    let value = LEADING.find(value).map_or(value, |m| m.as_str());
     let value: String = value
         .trim()
         .chars()
@@ -555,6 +575,18 @@ mod tests {
         assert!(parse("# 每日安全资讯（2022-04-11）\n\n- Feed\n  - [a](https://a)\n").is_none());
         assert!(parse("# 历史存档\n").is_none());
         assert!(parse("").is_none());
+    }
+
+    #[test]
+    fn quoted_headers_as_writers_vary_them() {
+        let p = parse("# T\n> 公众号: 安全号\n> 作者: 张三  \n> 发布时间: 2025-01-09 02:41・北京\n> 分类: 漏洞\n> 原文链接: https://mp.weixin.qq.com/s/abc\n\n---\n\n正文\n").unwrap();
+        assert_eq!(
+            (p.source.as_str(), p.date.as_str(), p.url.as_str(), p.format),
+            ("安全号", "2025-01-09", "https://mp.weixin.qq.com/s/abc", Format::QuoteHeader)
+        );
+        assert_eq!(p.body.trim(), "正文");
+        let utc = parse("# T\n\n> 来源: 号  \n> 发布时间: 2025-12-30T17:49:05Z  \n\n正文\n").unwrap();
+        assert_eq!((utc.source.as_str(), utc.date.as_str()), ("号", "2025-12-31"));
     }
 
     #[test]
