@@ -22,6 +22,20 @@ pub struct FeedOptions {
     pub dest: PathBuf,
     /// Entries per feed.
     pub entries: usize,
+    /// Where the feeds folder is served (`https://example.org/feeds`): the feeds' self links and
+    /// the OPML's `xmlUrl`s are then absolute, as readers importing the OPML need. Without it
+    /// they are the files' names, relative to the feeds folder.
+    pub base_url: Option<String>,
+}
+
+impl FeedOptions {
+    /// The address a feed file is linked by.
+    fn link(&self, name: &str) -> String {
+        match &self.base_url {
+            Some(base) => format!("{}/{name}", base.trim_end_matches('/')),
+            None => name.to_string(),
+        }
+    }
 }
 
 /// What `wxsec feed` wrote.
@@ -46,8 +60,14 @@ pub fn write_feeds(state: &State, opts: &FeedOptions) -> Result<FeedSummary> {
     let mut summary = FeedSummary::default();
     let mut opml = Vec::new();
     // What a feed's bytes depend on besides its entries.
-    let salt =
-        format!("{}\n{}\n{}\n{}\n", env!("CARGO_PKG_VERSION"), opts.root.display(), opts.dest.display(), opts.entries);
+    let salt = format!(
+        "{}\n{}\n{}\n{}\n{}\n",
+        env!("CARGO_PKG_VERSION"),
+        opts.root.display(),
+        opts.dest.display(),
+        opts.entries,
+        opts.base_url.as_deref().unwrap_or_default()
+    );
     for plan in index::feed_plans(state, opts.entries)? {
         let (name, id, title) = match &plan.account {
             None => ("all.atom".to_string(), "urn:wxsec:feed:all".to_string(), "wxsec: every account".to_string()),
@@ -79,9 +99,18 @@ pub fn write_feeds(state: &State, opts: &FeedOptions) -> Result<FeedSummary> {
     let mut o = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n<head><title>wxsec feeds</title></head>\n<body>\n",
     );
-    o.push_str("<outline type=\"rss\" text=\"wxsec: every account\" xmlUrl=\"all.atom\"/>\n");
+    let _ = writeln!(
+        o,
+        "<outline type=\"rss\" text=\"wxsec: every account\" xmlUrl=\"{}\"/>",
+        xml_escape(&opts.link("all.atom"))
+    );
     for (title, name) in &opml {
-        let _ = writeln!(o, "<outline type=\"rss\" text=\"{}\" xmlUrl=\"{}\"/>", xml_escape(title), xml_escape(name));
+        let _ = writeln!(
+            o,
+            "<outline type=\"rss\" text=\"{}\" xmlUrl=\"{}\"/>",
+            xml_escape(title),
+            xml_escape(&opts.link(name))
+        );
     }
     o.push_str("</body>\n</opml>\n");
     write(opts, "feeds.opml", &o)?;
@@ -133,7 +162,7 @@ fn render(
     let _ = writeln!(x, "  <id>{}</id>", xml_escape(id));
     let _ = writeln!(x, "  <title>{}</title>", xml_escape(title));
     let _ = writeln!(x, "  <updated>{updated}</updated>");
-    let _ = writeln!(x, "  <link rel=\"self\" href=\"{}\"/>", xml_escape(self_name));
+    let _ = writeln!(x, "  <link rel=\"self\" href=\"{}\"/>", xml_escape(&opts.link(self_name)));
     let _ = writeln!(x, "  <generator version=\"{}\">wxsec</generator>", env!("CARGO_PKG_VERSION"));
     let mut n = 0;
     for r in rows {

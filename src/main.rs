@@ -219,6 +219,10 @@ enum Command {
         /// Entries per feed.
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100000))]
         entries: u64,
+        /// Where the feeds folder is served (https://example.org/feeds): self links and the OPML's
+        /// xmlUrl become absolute, as readers importing the OPML need [default: file names].
+        #[arg(long, value_name = "URL", value_parser = http_base)]
+        base_url: Option<String>,
         /// The counts as one JSON object on standard output.
         #[arg(long)]
         json: bool,
@@ -420,7 +424,9 @@ fn main() -> ProcessExit {
             };
             normalise_cmd(opts, paths, json)
         }
-        Command::Feed { archive, dest, entries, json } => feed_cmd(archive, dest, entries as usize, json),
+        Command::Feed { archive, dest, entries, base_url, json } => {
+            feed_cmd(archive, dest, entries as usize, base_url, json)
+        }
         Command::Search { query, source, since, cve, limit, json, archive } => {
             let q = index::Query { terms: query, source, since, id: cve, limit: limit as usize };
             search_cmd(archive, q, json, color)
@@ -702,13 +708,27 @@ fn status_cmd(config: Option<PathBuf>, out: Option<PathBuf>, state: Option<PathB
     ProcessExit::SUCCESS
 }
 
-fn feed_cmd(archive: ArchiveArgs, dest: Option<PathBuf>, entries: usize, json: bool) -> ProcessExit {
+/// An http(s) address with a host, for `--base-url`.
+fn http_base(s: &str) -> Result<String, String> {
+    match url::Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(s.to_string()),
+        _ => Err("an http(s) address such as https://example.org/feeds".to_string()),
+    }
+}
+
+fn feed_cmd(
+    archive: ArchiveArgs,
+    dest: Option<PathBuf>,
+    entries: usize,
+    base_url: Option<String>,
+    json: bool,
+) -> ProcessExit {
     let (root, state) = match open_existing(archive) {
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
     let dest = dest.unwrap_or_else(|| root.join("feeds"));
-    let opts = wxsec::feed::FeedOptions { root, dest: dest.clone(), entries };
+    let opts = wxsec::feed::FeedOptions { root, dest: dest.clone(), entries, base_url };
     match wxsec::feed::write_feeds(&state, &opts) {
         Ok(s) => {
             if json {

@@ -98,3 +98,39 @@ fn import_json_says_what_became_of_each_target() {
     assert_eq!(lines[1]["exit"], 3);
     assert!(lines[1]["error"].as_str().unwrap().contains("deleted"), "{}", lines[1]);
 }
+
+/// `feed --base-url`: the feeds' self links and the OPML's addresses are absolute, and a run
+/// without it makes them file names again (the feeds are rendered again when it changes).
+#[test]
+fn feed_links_are_absolute_with_a_base_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let pages = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pages");
+    Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["import", "--out"])
+        .arg(&archive)
+        .arg(pages.join("modern-2025.html"))
+        .arg(pages.join("desktop-2018.html"))
+        .assert()
+        .success();
+    let feed = |extra: &[&str]| {
+        Command::cargo_bin("wxsec").unwrap().args(["feed", "--out"]).arg(&archive).args(extra).assert().success();
+        let read = |n: &str| std::fs::read_to_string(archive.join("feeds").join(n)).unwrap();
+        (read("feeds.opml"), read("all.atom"))
+    };
+    let (opml, all) = feed(&["--base-url", "https://example.org/feeds/"]);
+    assert!(opml.contains("xmlUrl=\"https://example.org/feeds/all.atom\""), "{opml}");
+    assert_eq!(opml.matches("xmlUrl=\"https://example.org/feeds/").count(), opml.matches("xmlUrl=").count(), "{opml}");
+    assert!(all.contains("<link rel=\"self\" href=\"https://example.org/feeds/all.atom\"/>"), "{all}");
+    let (opml, all) = feed(&[]);
+    assert!(opml.contains("xmlUrl=\"all.atom\"") && !opml.contains("example.org"), "{opml}");
+    assert!(all.contains("<link rel=\"self\" href=\"all.atom\"/>"), "{all}");
+    Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["feed", "--out"])
+        .arg(&archive)
+        .args(["--base-url", "ftp://example.org/"])
+        .assert()
+        .code(2);
+}

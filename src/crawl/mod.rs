@@ -345,6 +345,7 @@ impl Crawl {
                 root: self.config.out.clone(),
                 dest: feeds_dir,
                 entries: self.config.feed_entries,
+                base_url: None,
             };
             summary.feeds = crate::feed::write_feeds(&self.state, &opts)?.feeds;
         }
