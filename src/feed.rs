@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn html_is_safe_and_links_follow_the_feed() {
-        let opts = FeedOptions { root: "/a".into(), dest: "/a/feeds".into(), entries: 5 };
+        let opts = FeedOptions { root: "/a".into(), dest: "/a/feeds".into(), entries: 5, base_url: None };
         let html = to_html(
             "x <script>alert(1)</script>\n\n![p](../assets/ab/c.png) [j](javascript:alert(1)) [w](https://x.example/)",
             Path::new("/a/3093190038/1_1.md"),

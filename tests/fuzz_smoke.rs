@@ -159,7 +159,7 @@ fn straddled(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
 /// What `reindex`, `search` and `feed` read of a record file.
 fn index_target(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let opts = wxsec::feed::FeedOptions { root: "a".into(), dest: "a/feeds".into(), entries: 5 };
+    let opts = wxsec::feed::FeedOptions { root: "a".into(), dest: "a/feeds".into(), entries: 5, base_url: None };
     for json in [false, true] {
         let Some(entry) = wxsec::archive::index::Entry::of_file_text(&text, "x/1_1.md".into(), json) else { continue };
         let needles: Vec<String> = entry.text.split_whitespace().take(2).map(String::from).collect();
