@@ -234,7 +234,13 @@ fn settle(
                 let source = std::io::Error::other(format!("the record was not made durable: {e}"));
                 report(target, &Err(crate::Error::Write { path: w.path, source }));
             }
-            (_, outcome) => report(target, &outcome),
+            (_, outcome) => {
+                match &outcome {
+                    Ok(w) => tracing::info!(target, path = %w.path.display(), "written"),
+                    Err(e) => tracing::info!(target, error = %e, "not written"),
+                }
+                report(target, &outcome)
+            }
         }
     }
 }

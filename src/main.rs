@@ -30,6 +30,18 @@ macro_rules! outln {
     };
 }
 
+/// Set by `--quiet`: summary lines and warnings are not printed.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A summary or warning line on standard error, unless `--quiet`.
+macro_rules! noteln {
+    ($($arg:tt)*) => {
+        if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+            errln!($($arg)*);
+        }
+    };
+}
+
 /// A line on standard error; a closed standard error is no reason to stop the work.
 macro_rules! errln {
     ($($arg:tt)*) => {{
@@ -66,6 +78,13 @@ struct Cli {
     /// Colour in `search`'s matches: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Say more on standard error: -v each article, target or source polled; -vv each request and
+    /// each file reported; -vvv everything. RUST_LOG (e.g. `wxsec=debug`) overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors on standard error: no summary line, no warnings, no progress bar.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -356,6 +375,8 @@ enum OutFormat {
 fn main() -> ProcessExit {
     let cli = Cli::parse();
     let color = cli.color;
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    init_logging(cli.verbose, cli.quiet, color);
     match cli.command {
         Command::Import { out, format, timeout, max_page_bytes, delay, jitter, extras, no_index, json, targets } => {
             let index = (!no_index).then(|| out.join(".wxsec/state.sqlite"));
@@ -493,8 +514,10 @@ fn import_cmd(opts: ImportOptions, targets: Vec<String>, json: bool) -> ProcessE
                 } else {
                     stdout_line(format_args!("{}", written.path.display()))
                 };
-                for f in &written.failed_images {
-                    say(&format!("wxsec: {}: {} (the image kept its remote link)", f.url, f.error));
+                if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+                    for f in &written.failed_images {
+                        say(&format!("wxsec: {}: {} (the image kept its remote link)", f.url, f.error));
+                    }
                 }
             }
             Err(e) => {
@@ -551,7 +574,7 @@ fn normalise_cmd(opts: NormaliseOptions, paths: Vec<PathBuf>, json: bool) -> Pro
             if json {
                 outln!("{}", serde_json::to_string(&summary).expect("plain data serialises"));
             } else {
-                errln!("normalise: {summary}");
+                noteln!("normalise: {summary}");
             }
             if summary.errors > 0 { ProcessExit::from(ExitCode::Io as u8) } else { ProcessExit::SUCCESS }
         }
@@ -562,9 +585,31 @@ fn normalise_cmd(opts: NormaliseOptions, paths: Vec<PathBuf>, json: bool) -> Pro
     }
 }
 
-/// A progress bar on a terminal; nothing when stderr is a file or a pipe (cron).
+/// Log lines on standard error, as `RUST_LOG` says, else as `-v`/`-q` say: warnings by default,
+/// `info` with -v, `debug` with -vv (wxsec's own events), everything with -vvv.
+fn init_logging(verbose: u8, quiet: bool, color: ColorChoice) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => EnvFilter::new(spec),
+        _ => EnvFilter::new(match (quiet, verbose) {
+            (true, _) => "error",
+            (false, 0) => "wxsec=warn",
+            (false, 1) => "wxsec=info",
+            (false, 2) => "wxsec=debug",
+            _ => "trace",
+        }),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color.wanted(std::io::stderr().is_terminal()))
+        .with_target(false)
+        .try_init();
+}
+
+/// A progress bar on a terminal; nothing when stderr is a file or a pipe (cron), or with --quiet.
 fn progress_bar() -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || QUIET.load(std::sync::atomic::Ordering::Relaxed) {
         return None;
     }
     let bar = ProgressBar::new(0);
@@ -628,7 +673,7 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
         });
     }
     if config.sources.is_empty() {
-        errln!("wxsec: no sources configured: working through the queue of {} only", config.state.display());
+        noteln!("wxsec: no sources configured: working through the queue of {} only", config.state.display());
     }
     let runtime = match runtime() {
         Ok(rt) => rt,
@@ -674,7 +719,7 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
     if json {
         outln!("{}", serde_json::to_string(&summary).unwrap_or_default());
     } else {
-        errln!("crawl: {summary}");
+        noteln!("crawl: {summary}");
     }
     ProcessExit::from(summary.exit_code() as u8)
 }
@@ -734,7 +779,7 @@ fn feed_cmd(
             if json {
                 outln!("{}", serde_json::to_string(&s).unwrap_or_default());
             }
-            errln!(
+            noteln!(
                 "feed: {} feeds ({} rewritten, {} unchanged), {} entries in all.atom, in {}",
                 s.feeds,
                 s.rewritten,
@@ -743,7 +788,7 @@ fn feed_cmd(
                 dest.display()
             );
             if s.missing > 0 {
-                errln!("wxsec: {} indexed records were not found on disk; run `wxsec reindex`", s.missing);
+                noteln!("wxsec: {} indexed records were not found on disk; run `wxsec reindex`", s.missing);
             }
             ProcessExit::SUCCESS
         }
@@ -801,9 +846,9 @@ fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool, color: ColorCho
         }
     }
     if hits.is_empty() {
-        errln!("search: no record matches");
+        noteln!("search: no record matches");
     } else if !json {
-        errln!("search: {} record{}", hits.len(), if hits.len() == 1 { "" } else { "s" });
+        noteln!("search: {} record{}", hits.len(), if hits.len() == 1 { "" } else { "s" });
     }
     ProcessExit::SUCCESS
 }
@@ -828,7 +873,7 @@ fn reindex_cmd(archive: ArchiveArgs, json: bool) -> ProcessExit {
             if json {
                 outln!("{}", serde_json::to_string(&s).unwrap_or_default());
             }
-            errln!("reindex: {} records indexed, {} files skipped", s.indexed, s.skipped);
+            noteln!("reindex: {} records indexed, {} files skipped", s.indexed, s.skipped);
             ProcessExit::SUCCESS
         }
         Err(e) => fail(&e),

@@ -134,3 +134,58 @@ fn feed_links_are_absolute_with_a_base_url() {
         .assert()
         .code(2);
 }
+
+/// `-v` says more on standard error, `RUST_LOG` chooses for itself, `-q` leaves only errors; what
+/// goes to standard output does not change.
+#[test]
+fn verbosity_is_chosen_with_v_q_and_rust_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let run = |args: &[&str], rust_log: Option<&str>| {
+        let mut c = Command::cargo_bin("wxsec").unwrap();
+        c.env_remove("RUST_LOG");
+        if let Some(v) = rust_log {
+            c.env("RUST_LOG", v);
+        }
+        let out = c.args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let page = fixtures.join("pages/modern-2025.html");
+    let page = page.to_str().unwrap();
+    let out = dir.path().join("a");
+    let out = out.to_str().unwrap();
+    let (plain_out, plain_err) = run(&["import", "--no-index", "--out", out, page], None);
+    assert!(plain_err.is_empty(), "{plain_err}");
+    let (verbose_out, verbose_err) = run(&["-v", "import", "--no-index", "--out", out, page], None);
+    assert_eq!(verbose_out, plain_out);
+    assert!(
+        verbose_err.contains("INFO") && verbose_err.contains("written") && verbose_err.contains(page),
+        "{verbose_err}"
+    );
+
+    let stub = fixtures.join("records/stub-deleted.md");
+    let stub = stub.to_str().unwrap();
+    let out = dir.path().join("b");
+    let out = out.to_str().unwrap();
+    let (_, err) = run(&["normalise", "--no-index", "--out", out, stub], None);
+    assert!(err.starts_with("normalise: 1 read") && !err.contains("DEBUG"), "{err}");
+    let (_, err) = run(&["normalise", "--no-index", "--out", out, stub], Some("wxsec=debug"));
+    assert!(
+        err.contains("DEBUG") && err.contains("kind=\"deleted\"") && err.contains("format=\"front-matter\""),
+        "{err}"
+    );
+    let (_, err) = run(&["-vv", "normalise", "--no-index", "--out", out, stub], None);
+    assert!(err.contains("DEBUG"), "{err}");
+    let (_, err) = run(&["-q", "normalise", "--no-index", "--out", out, stub], None);
+    assert!(err.is_empty(), "-q leaves nothing on a run without errors: {err}");
+    // Errors still speak with -q.
+    let missing = Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["-q", "import", "--no-index", "--out", out, "/nonexistent/page.html"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/page.html"));
+    Command::cargo_bin("wxsec").unwrap().args(["-v", "-q", "status"]).assert().code(2);
+}

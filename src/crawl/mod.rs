@@ -232,6 +232,7 @@ impl Crawl {
                     continue;
                 }
             };
+            tracing::info!(source = source.name(), addresses = found.len(), whole = articles.len(), "polled");
             let (found, bad): (Vec<String>, Vec<String>) = found.into_iter().partition(|u| State::key_for(u).is_some());
             for target in bad {
                 event(Event::Warn(&Error::BadTarget { target: format!("{}: {target}", source.name()) }));
@@ -256,7 +257,10 @@ impl Crawl {
             summary.skipped += found.len() - added;
             for (url, article) in articles {
                 match self.write_from_feed(&url, article, source.name(), &mut summary, &mut event).await {
-                    Ok(outcome) => event(Event::Article { url: &url, outcome }),
+                    Ok(outcome) => {
+                        tracing::info!(url, outcome, "article written from its feed item");
+                        event(Event::Article { url: &url, outcome })
+                    }
                     Err(e @ Error::Write { .. }) | Err(e @ Error::State { .. }) => return Err(e),
                     Err(e) => event(Event::Warn(&e)),
                 }
@@ -314,6 +318,7 @@ impl Crawl {
                 fetched += 1;
                 match self.fetch_one(&row, &mut summary, &mut followed, &mut event).await {
                     Ok(outcome) => {
+                        tracing::info!(url = row.url, outcome, "article");
                         failing.remove(&row.key);
                         event(Event::Article { url: &row.url, outcome })
                     }
@@ -325,6 +330,7 @@ impl Crawl {
                         event(Event::Article { url: &row.url, outcome: "blocked" });
                     }
                     Err(e) => {
+                        tracing::info!(url = row.url, attempt = row.attempts + 1, error = %e, "article failed");
                         failing.insert(row.key.clone());
                         event(Event::Warn(&e));
                         event(Event::Article { url: &row.url, outcome: "failed" });

@@ -342,9 +342,15 @@ impl Fetcher {
     /// wider for the rest of the run.
     async fn send_spaced(&self, host: &str, req: reqwest::RequestBuilder, shown: &str) -> Result<reqwest::Response> {
         self.limiter.acquire(host).await;
+        let started = std::time::Instant::now();
         let sent = req.send().await;
         self.limiter.with(|l| l.finished(host));
-        let resp = sent.map_err(|e| network(shown, &e))?;
+        let ms = started.elapsed().as_millis() as u64;
+        let resp = sent.map_err(|e| {
+            tracing::debug!(url = shown, ms, error = %e, "request failed");
+            network(shown, &e)
+        })?;
+        tracing::debug!(url = shown, status = resp.status().as_u16(), ms, "response");
         if matches!(resp.status().as_u16(), 429 | 503) {
             let asked = retry_after(&resp);
             self.limiter.with(|l| {
@@ -509,6 +515,7 @@ impl Fetcher {
                 .send()
                 .await
                 .map_err(|e| network(&shown, &e))?;
+            tracing::debug!(url = shown, status = resp.status().as_u16(), "image response");
             let status = resp.status();
             if status.is_redirection() {
                 let location = resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");

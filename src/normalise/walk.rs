@@ -370,6 +370,9 @@ pub fn run(
                         *summary.formats.entry(f).or_default() += 1;
                     }
                     summary.source_given += usize::from(n.source_given);
+                    if n.record.is_none() || n.source_given {
+                        tracing::debug!(path = %path.display(), kind = n.kind, format = n.format.unwrap_or(""), reason = n.reason, "reported");
+                    }
                     (!n.reason.is_empty() || n.record.is_none())
                         .then(|| (n.url, n.kind.to_string(), n.reason, n.format.unwrap_or_default()))
                 }
