@@ -99,39 +99,25 @@ pub fn decode_html(bytes: &[u8], header_charset: Option<&str>) -> String {
         Some(enc) if enc == encoding_rs::GBK => encoding_rs::GB18030,
         Some(enc) if enc != encoding_rs::UTF_8 => enc,
         // Declared UTF-8 (or nothing) but not valid: a slightly broken UTF-8 page stays UTF-8
-        // unless the bytes read cleanly as another encoding; traditional-Chinese Big5 is told
-        // apart by its byte pairs; anything else is taken for GB18030.
+        // unless the bytes read cleanly as another encoding; otherwise chardetng guesses from
+        // the bytes (no domain hint: a `.cn` hint makes it read Big5 pages as GBK), GBK read as
+        // GB18030.
         _ => {
             let (good, bad) = utf8_counts(bytes);
             let gb_clean = !encoding_rs::GB18030.decode_without_bom_handling(bytes).1;
             if good > 0 && good >= 4 * bad || (good >= 2 * bad && !gb_clean) {
                 encoding_rs::UTF_8
-            } else if looks_big5(bytes) {
-                encoding_rs::BIG5
             } else {
-                encoding_rs::GB18030
+                let mut detector = chardetng::EncodingDetector::new();
+                detector.feed(bytes, true);
+                match detector.guess(None, false) {
+                    enc if enc == encoding_rs::GBK => encoding_rs::GB18030,
+                    enc => enc,
+                }
             }
         }
     };
     enc.decode_without_bom_handling(bytes).0.into_owned()
-}
-
-/// Whether undeclared double-byte text is Big5 rather than GBK: Big5 puts the second byte of
-/// many characters in 0x40–0x7E, which the GB2312 core of GBK (where simplified text lives)
-/// never does, and a Big5 decode of it must be clean.
-fn looks_big5(bytes: &[u8]) -> bool {
-    let (mut pairs, mut low) = (0usize, 0usize);
-    let mut i = 0;
-    while i + 1 < bytes.len() {
-        if bytes[i] >= 0x81 {
-            pairs += 1;
-            low += usize::from((0x40..=0x7E).contains(&bytes[i + 1]));
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
-    pairs >= 4 && low * 5 > pairs && !encoding_rs::BIG5.decode_without_bom_handling(bytes).1
 }
 
 /// Valid non-ASCII characters and broken sequences when the bytes are read as UTF-8. Text in
@@ -278,6 +264,9 @@ pub const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
 impl Fetcher {
     /// Builds the client. Redirects are followed by hand, so that each hop is checked and mapped.
     pub fn new(config: FetchConfig) -> Result<Fetcher> {
+        // TLS by ring: the default provider (aws-lc) is a C build of a minute; ring builds in
+        // seconds and serves HTTPS to WeChat and feeds alike. Installed once per process.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
         headers.insert(header::REFERER, HeaderValue::from_static("https://mp.weixin.qq.com/"));
         headers.insert(
