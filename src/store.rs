@@ -340,28 +340,27 @@ pub fn biz_number(biz: &str) -> Option<String> {
     (!s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
 }
 
+/// `__biz` comes in the standard alphabet and, copied from some links, in the URL-safe one, with
+/// or without its padding: read as one alphabet, padding optional, loose final bits accepted.
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for b in s.trim_end_matches('=').bytes() {
-        let v = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let standard: String = s
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    LENIENT.decode(standard).ok()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -381,6 +380,11 @@ mod tests {
     fn biz_numbers() {
         assert_eq!(biz_number("MzI2NTg4OTc5Nw==").as_deref(), Some("3265889797"));
         assert_eq!(biz_number("Li4vZXRj"), None); // "../etc"
+        // Without padding, and in the URL-safe alphabet (`MzA=` and `Mz-_` forms both occur).
+        assert_eq!(biz_number("MzI2NTg4OTc5Nw").as_deref(), Some("3265889797"));
+        assert_eq!(biz_number("MjM5ODYxMDA5OQ==").as_deref(), Some("2398610099"));
+        assert_eq!(biz_number("Mz!2"), None);
+        assert_eq!(biz_number(""), None);
     }
 
     #[test]
