@@ -228,20 +228,35 @@ pub fn strip_title_line<'a>(body: &'a str, title: &str) -> &'a str {
     rest
 }
 
-static IMAGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"!\[[^\]\n]*\]\([^)\n]*\)").unwrap());
-static LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[([^\]\n]*)\]\([^)\n]*\)").unwrap());
-// A tag left in the Markdown; an escaped `\<` is the author's text, not a tag.
-static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|[^\\])</?[A-Za-z][^>\n]*>").unwrap());
-static MARKS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(?:#{1,6} |> ?|[-*+] |[0-9]+\. )|\*\*|`|\\").unwrap());
-
-/// Markdown reduced to its words: images dropped, links to their text, marks removed.
+/// Markdown reduced to its words, by a CommonMark parser: images dropped, links to their text,
+/// marks and escapes gone, a line per block (what search snippets are cut from). Tables are read
+/// as the lines they are: a GFM table drops the cells beyond its header's count, and records
+/// (other sites' above all) have rows longer than their header.
 pub fn plain_words(md: &str) -> String {
-    let s = IMAGE.replace_all(md, "");
-    let s = LINK.replace_all(&s, "$1");
-    let s = TAG.replace_all(&s, "$1");
-    let s = MARKS.replace_all(&s, "");
-    s.split('\n')
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[^>]*>").unwrap());
+    let mut out = String::with_capacity(md.len());
+    let mut in_image = 0usize;
+    for event in Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Start(Tag::Image { .. }) => in_image += 1,
+            Event::End(TagEnd::Image) => in_image = in_image.saturating_sub(1),
+            Event::Text(t) | Event::Code(t) if in_image == 0 => out.push_str(&t),
+            // Raw HTML in a record (another site's) keeps its words, not its tags.
+            Event::Html(h) | Event::InlineHtml(h) if in_image == 0 => out.push_str(&TAG.replace_all(&h, " ")),
+            Event::SoftBreak | Event::HardBreak => out.push('\n'),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::BlockQuote(_)
+                | TagEnd::HtmlBlock,
+            ) => out.push('\n'),
+            _ => {}
+        }
+    }
+    out.split('\n')
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.chars().all(|c| "|-: ".contains(c)))
         .collect::<Vec<_>>()
@@ -767,6 +782,10 @@ mod tests {
     fn words_and_snippets() {
         let md = "## 漏洞概述\n\n![x](https://mmbiz.qpic.cn/a.png)\n\n**Apache Tomcat** 存在[远程代码执行](https://x.example/)漏洞。\n\n| a | b |\n|---|---|\n";
         assert_eq!(plain_words(md), "漏洞概述\nApache Tomcat 存在远程代码执行漏洞。\n| a | b |");
+        // A row longer than its header keeps every cell's words.
+        assert_eq!(plain_words("| a |\n|---|\n| b | 勒索软件 |\n"), "| a |\n| b | 勒索软件 |");
+        // Escapes are the author's characters; code keeps its text; raw HTML its words.
+        assert_eq!(plain_words("\\<script\\> \\*星号\\* `a_b`\n\n<div>块</div>\n"), "<script> *星号* a_b\n块");
         let s = snippet("前面的话。Apache tomcat 存在漏洞", &["TOMCAT".into(), "漏洞".into()], "[", "]");
         assert_eq!(s, "前面的话。Apache [tomcat] 存在[漏洞]");
     }
