@@ -208,7 +208,9 @@ impl Error {
                 "check that the output folder is writable and the disk is not full; nothing partial was left behind"
             }
             Error::Extract { .. } => "the page template is not understood; please report it with the saved page",
-            Error::Config { .. } => "fix the configuration; README.md has a commented example",
+            Error::Config { .. } => {
+                "fix the configuration; `wxsec init --print` shows a commented example of every key"
+            }
             Error::Locked { .. } => {
                 "wait for the other run to finish; a lock left by a killed run is released by the system"
             }

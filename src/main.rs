@@ -155,6 +155,11 @@ enum Command {
     /// Clean an existing archive into the record format: front matter repaired, chrome and
     /// layout HTML removed; stubs and truncated records reported instead of written.
     ///
+    /// Formats read, told apart by content: front-matter (wxsec's and the seed archive's key
+    /// lines), header-lines (`# title` / `account   YYYY-MM-DD HH:MM`), list-header (`- 来源:`),
+    /// quote-header (`> 来源:` / `> 发布时间:` / `> 原文链接:`, backup scripts), web-clipper
+    /// (Obsidian Web Clipper), turndown (wechat-article-exporter's Markdown).
+    ///
     /// Exit codes: 0 every file handled (stubs and truncated ones are reported, not failures);
     /// 2 bad usage; 6 a file could not be read or written; 10 the state file is unusable.
     #[command(group(clap::ArgGroup::new("destination").required(true).args(["out", "in_place"])))]
@@ -165,7 +170,8 @@ enum Command {
         /// Replace each file with its cleaned record (atomically); stubs are left as they are.
         #[arg(long)]
         in_place: bool,
-        /// Write one JSON line per stub, truncated or unreadable file: path, url, kind, reason.
+        /// Write one JSON line per file not written as read (stub, truncated, incomplete,
+        /// unrecognised, unreadable, account given): path, url, kind, reason, format.
         #[arg(long)]
         report: Option<PathBuf>,
         /// Put every stub and truncated record into the crawl queue: the next `wxsec crawl` fetches
@@ -313,13 +319,24 @@ enum Command {
     },
     /// Print the manual page (roff) on standard output: `wxsec man > ~/.local/share/man/man1/wxsec.1`.
     Man,
+    /// Write the commented example configuration where `crawl` finds it without --config
+    /// ($WXSEC_CONFIG, else ~/.config/wxsec/config.toml), or to PATH; an existing file is kept.
+    ///
+    /// Exit codes: 0 written (or printed); 2 the file exists already; 6 it could not be written.
+    Init {
+        /// Where to write it [default: $WXSEC_CONFIG, else $XDG_CONFIG_HOME/wxsec/config.toml].
+        path: Option<PathBuf>,
+        /// Print the example on standard output instead.
+        #[arg(long, conflicts_with = "path")]
+        print: bool,
+    },
 }
 
 /// What `import` and `normalise` write beyond the record's text.
 #[derive(clap::Args)]
 struct ExtrasArgs {
     /// Write the security entities (CVE, CNVD, CNNVD, GHSA, ATT&CK, CVSS) into the front matter
-    /// too, after the five standard keys. The JSON form always has them.
+    /// too, after the five standard keys (JSON records, `import --format json`, always have them).
     #[arg(long)]
     extra_fields: bool,
     /// Images: keep WeChat's links, or download them once into the archive's assets/ folder and
@@ -457,6 +474,7 @@ fn main() -> ProcessExit {
             crawl_cmd(config, RunOptions { dry_run, limit, since }, json, *settings)
         }
         Command::Status { config, out, state, json } => status_cmd(config, out, state, json),
+        Command::Init { path, print } => init_cmd(path, print),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             use std::io::Write as _;
@@ -644,10 +662,42 @@ fn load_settings(config: Option<&PathBuf>, flags: CrawlSettings) -> Result<(Craw
     }
 }
 
-/// The configuration used when `--config` is not given: `$WXSEC_CONFIG` (which must then exist:
-/// a name set and not found is an error, said by the read), else `wxsec/config.toml` in the
-/// user's configuration folder (`$XDG_CONFIG_HOME`, or `~/.config`) when it is there.
-fn default_config() -> Option<PathBuf> {
+/// The commented example configuration, the same file as `examples/wxsec.toml`.
+const EXAMPLE_CONFIG: &str = include_str!("../examples/wxsec.toml");
+
+fn init_cmd(path: Option<PathBuf>, print: bool) -> ProcessExit {
+    if print {
+        outln!("{}", EXAMPLE_CONFIG.trim_end());
+        return ProcessExit::SUCCESS;
+    }
+    let Some(path) = path.or_else(config_home_file) else {
+        errln!("wxsec: no HOME or XDG_CONFIG_HOME to put the configuration in; give a PATH");
+        return ProcessExit::from(ExitCode::Usage as u8);
+    };
+    if path.exists() {
+        errln!("wxsec: {} exists already; it is kept (remove it first, or give another PATH)", path.display());
+        return ProcessExit::from(ExitCode::Usage as u8);
+    }
+    let written = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::OpenOptions::new().write(true).create_new(true).open(&path))
+        .and_then(|mut f| {
+            use std::io::Write as _;
+            f.write_all(EXAMPLE_CONFIG.as_bytes()).and_then(|()| f.sync_all())
+        });
+    match written {
+        Ok(()) => {
+            noteln!("wxsec: wrote {}; edit its out and [[source]] tables, then run `wxsec crawl`", path.display());
+            ProcessExit::SUCCESS
+        }
+        Err(source) => fail(&wxsec::Error::Write { path, source }),
+    }
+}
+
+/// `$WXSEC_CONFIG`, else `wxsec/config.toml` in the user's configuration folder, existing or not.
+fn config_home_file() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("WXSEC_CONFIG").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
@@ -655,7 +705,17 @@ fn default_config() -> Option<PathBuf> {
         .filter(|p| !p.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").filter(|p| !p.is_empty()).map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("wxsec/config.toml")).filter(|p| p.is_file())
+    Some(base.join("wxsec/config.toml"))
+}
+
+/// The configuration used when `--config` is not given: `$WXSEC_CONFIG` (which must then exist:
+/// a name set and not found is an error, said by the read), else `wxsec/config.toml` in the
+/// user's configuration folder (`$XDG_CONFIG_HOME`, or `~/.config`) when it is there.
+fn default_config() -> Option<PathBuf> {
+    if std::env::var_os("WXSEC_CONFIG").is_some_and(|p| !p.is_empty()) {
+        return config_home_file();
+    }
+    config_home_file().filter(|p| p.is_file())
 }
 
 fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: CrawlSettings) -> ProcessExit {

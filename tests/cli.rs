@@ -189,3 +189,27 @@ fn verbosity_is_chosen_with_v_q_and_rust_log() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/page.html"));
     Command::cargo_bin("wxsec").unwrap().args(["-v", "-q", "status"]).assert().code(2);
 }
+
+/// `wxsec init` puts the example where `crawl` finds it, keeps a file that is there, and prints it.
+#[test]
+fn init_writes_the_example_where_it_is_found() {
+    let home = tempfile::tempdir().unwrap();
+    let cmd = || {
+        let mut c = Command::cargo_bin("wxsec").unwrap();
+        c.env("HOME", home.path()).env_remove("XDG_CONFIG_HOME").env_remove("WXSEC_CONFIG");
+        c
+    };
+    cmd().arg("init").assert().success();
+    let written = home.path().join(".config/wxsec/config.toml");
+    let example =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/wxsec.toml")).unwrap();
+    assert_eq!(std::fs::read_to_string(&written).unwrap(), example);
+    std::fs::write(&written, "out = \"mine\"\n").unwrap();
+    cmd().arg("init").assert().code(2);
+    assert_eq!(std::fs::read_to_string(&written).unwrap(), "out = \"mine\"\n", "an existing file is kept");
+    let printed = cmd().args(["init", "--print"]).output().unwrap();
+    assert_eq!(String::from_utf8(printed.stdout).unwrap(), example);
+    // What init wrote is what the commands read.
+    let status = cmd().arg("status").output().unwrap();
+    assert!(String::from_utf8_lossy(&status.stderr).contains("mine/.wxsec/state.sqlite"));
+}
