@@ -42,6 +42,9 @@ struct Polled {
     urls: Vec<String>,
     /// Articles a full-text feed carried whole, with their item's address.
     articles: Vec<(String, crate::article::Article)>,
+    /// A feed's `ETag` and `Last-Modified`: kept only once what the feed gave is in the state, so
+    /// that a run killed in between asks for the whole feed again instead of hearing "304".
+    validators: (Option<String>, Option<String>),
 }
 
 /// What a run did.
@@ -217,7 +220,7 @@ impl Crawl {
 
         let sources = self.config.sources.clone();
         for source in &sources {
-            let Polled { urls: found, articles } = match self.poll(source, opts, wechat_blocked).await {
+            let Polled { urls: found, articles, validators } = match self.poll(source, opts, wechat_blocked).await {
                 Ok(polled) => polled,
                 Err(Error::NotArticle { kind: PageKind::Verify, .. }) => {
                     if !opts.dry_run {
@@ -255,6 +258,7 @@ impl Crawl {
             })?;
             summary.discovered += added;
             summary.skipped += found.len() - added;
+            let mut all_written = true;
             for (url, article) in articles {
                 match self.write_from_feed(&url, article, source.name(), &mut summary, &mut event).await {
                     Ok(outcome) => {
@@ -262,10 +266,16 @@ impl Crawl {
                         event(Event::Article { url: &url, outcome })
                     }
                     Err(e @ Error::Write { .. }) | Err(e @ Error::State { .. }) => return Err(e),
-                    Err(e) => event(Event::Warn(&e)),
+                    Err(e) => {
+                        all_written = false;
+                        event(Event::Warn(&e))
+                    }
                 }
             }
-            self.state.polled(source.name(), None, None, now)?;
+            // The validators only once everything the feed gave is kept: otherwise the next
+            // poll's "304 Not Modified" would hide what this run did not keep.
+            let (etag, last_modified) = if all_written { validators } else { (None, None) };
+            self.state.polled(source.name(), etag.as_deref(), last_modified.as_deref(), now)?;
         }
         if opts.dry_run {
             for row in self.state.due(unix_ms(), usize::MAX >> 1)? {
@@ -426,7 +436,7 @@ impl Crawl {
     /// feed carries whole.
     async fn poll(&mut self, source: &Source, opts: &RunOptions, wechat_blocked: bool) -> Result<Polled> {
         match source {
-            Source::Urls { path, .. } => Ok(Polled { urls: sources::read_urls(path)?, articles: Vec::new() }),
+            Source::Urls { path, .. } => Ok(Polled { urls: sources::read_urls(path)?, ..Polled::default() }),
             Source::Feed { name, url, full_text, account } => {
                 let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
                 if host != WECHAT_HOST {
@@ -437,10 +447,7 @@ impl Crawl {
                     FeedResponse::NotModified => Ok(Polled::default()),
                     FeedResponse::Body { bytes, etag, last_modified } => {
                         let doc = sources::feed_doc(&bytes, url)?;
-                        if !opts.dry_run {
-                            self.state.polled(name, etag.as_deref(), last_modified.as_deref(), unix_now())?;
-                        }
-                        let mut polled = Polled::default();
+                        let mut polled = Polled { validators: (etag, last_modified), ..Polled::default() };
                         for item in doc.items.iter().filter(|i| sources::since_ok(i, opts.since)) {
                             // An item without the whole article, or whose account is not known,
                             // is fetched from WeChat as any address is.
@@ -477,7 +484,7 @@ impl Crawl {
                     return Err(Error::NotArticle { target: url.clone(), kind, evidence });
                 }
                 let links = sources::article_links(&page.html);
-                Ok(Polled { urls: sources::same_account(&links, &biz).cloned().collect(), articles: Vec::new() })
+                Ok(Polled { urls: sources::same_account(&links, &biz).cloned().collect(), ..Polled::default() })
             }
         }
     }
