@@ -6,7 +6,12 @@ use std::path::{Path, PathBuf};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let opts = wxsec::feed::FeedOptions { root: PathBuf::from("a"), dest: PathBuf::from("a/feeds"), entries: 5, base_url: None };
+    let opts = wxsec::feed::FeedOptions {
+        root: PathBuf::from("a"),
+        dest: PathBuf::from("a/feeds"),
+        entries: 5,
+        base_url: None,
+    };
     for json in [false, true] {
         let Some(entry) = wxsec::archive::index::Entry::of_file_text(&text, "x/1_1.md".into(), json) else { continue };
         let needles: Vec<String> = entry.text.split_whitespace().take(2).map(String::from).collect();
