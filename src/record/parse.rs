@@ -344,13 +344,21 @@ fn header_lines(text: &str) -> Option<Parsed> {
     });
     // A `# title` with neither header under it is a page of links or a README, not a record,
     // unless turndown wrote it (the exporter's account link under the title).
-    let Some((source, date, variant_url, body_from, format)) =
-        account.map(|(s, d, u, at)| (s, d, u, at, Format::HeaderLines)).or_else(|| listed_header(&all, title_at + 1))
-    else {
+    let header = account
+        .map(|(source, date, url, body_from)| Header {
+            source,
+            date,
+            url,
+            fetch_date: String::new(),
+            body_from,
+            format: Format::HeaderLines,
+        })
+        .or_else(|| listed_header(&all, title_at + 1));
+    let Some(Header { source, date, url: variant_url, fetch_date, body_from, format }) = header else {
         return turndown_after(&all, title_at + 1, title);
     };
     let mut body = all[body_from.min(all.len())..].join("\n");
-    let mut fetch_date = String::new();
+    let mut fetch_date = fetch_date;
     if format != Format::HeaderLines
         && let Some((kept, fetched)) = fetched_footer(&body)
     {
@@ -377,14 +385,15 @@ fn header_lines(text: &str) -> Option<Parsed> {
 /// blank lines between): `来源`/`公众号`, `发布时间` (or `发布时间(UTC)`), `原文链接`, then an
 /// optional `---` rule. `未知` (unknown) is no name at all; a UTC time is dated in China Standard
 /// Time, as every record is. Returns (source, date, url, first body line, format).
-fn listed_header(all: &[&str], from: usize) -> Option<(String, String, String, usize, Format)> {
+fn listed_header(all: &[&str], from: usize) -> Option<Header> {
     static ITEM: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"^\s*([-*>])\s*(?:\*\*)?(来源|公众号|发布时间(?:\s*[(（]UTC[)）])?|原文链接|原文地址)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(.*?)\s*$",
+            r"^\s*([-*>])\s*(?:\*\*)?(来源|公众号|发布时间(?:\s*[(（]UTC[)）])?|原文链接|原文地址|抓取时间)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(.*?)\s*$",
         )
         .unwrap()
     });
     let (mut source, mut date, mut url, mut quoted) = (None, String::new(), String::new(), false);
+    let mut fetch_date = String::new();
     let mut at = from;
     while let Some(line) = all.get(at) {
         if line.trim().is_empty() {
@@ -419,18 +428,41 @@ fn listed_header(all: &[&str], from: usize) -> Option<(String, String, String, u
                     .unwrap_or_default()
                     .to_string()
             }
+            "抓取时间" => fetch_date = china_time_as_utc(&value).unwrap_or_default(),
             key => date = labelled_date(&value, key.contains("UTC")),
         }
         at += 1;
     }
-    let source = source?;
+    // A quoted header is the tool's even without an account (some name only the address); a
+    // list needs its `来源`, or an ordinary list under a heading would be taken for one.
+    let source = if quoted { source.unwrap_or_default() } else { source? };
     while all.get(at).is_some_and(|l| l.trim().is_empty()) {
         at += 1;
     }
     if all.get(at).is_some_and(|l| l.trim().len() >= 3 && l.trim().chars().all(|c| c == '-')) {
         at += 1;
     }
-    Some((source, date, url, at, if quoted { Format::QuoteHeader } else { Format::ListHeader }))
+    let format = if quoted { Format::QuoteHeader } else { Format::ListHeader };
+    Some(Header { source, date, url, fetch_date, body_from: at, format })
+}
+
+/// What a header of labelled lines says, and where the body starts.
+struct Header {
+    source: String,
+    date: String,
+    url: String,
+    fetch_date: String,
+    body_from: usize,
+    format: Format,
+}
+
+/// A local time in China (`2026-03-12 10:15:30`, `…T10:15`) as a `fetch_date` in UTC.
+fn china_time_as_utc(value: &str) -> Option<String> {
+    let local = value.trim().replace('T', " ");
+    let at = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(&local, f).ok())?;
+    Some((at - chrono::Duration::hours(8)).format("%Y-%m-%dT%H:%M:%S%.6f").to_string())
 }
 
 /// A labelled time as written by the tools (`2026-03-11 10:00:00`, `2026-03-11`, `2026/3/11`,
@@ -445,6 +477,10 @@ pub(crate) fn labelled_date(value: &str, utc: bool) -> String {
         Regex::new(r"^\s*[0-9]{4}[-/年][0-9]{1,2}[-/月][0-9]{1,2}日?(?:\s*[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?").unwrap()
     });
     let value = LEADING.find(value).map_or(value, |m| m.as_str());
+    // The Unix epoch is what a missing timestamp prints as, not a day anything was published.
+    if value.trim_start().starts_with("1970-01-01") {
+        return String::new();
+    }
     let value: String = value
         .trim()
         .chars()
@@ -482,11 +518,7 @@ fn fetched_footer(body: &str) -> Option<(String, String)> {
     let trimmed = body.trim_end();
     let (before, last) = trimmed.rsplit_once('\n').unwrap_or(("", trimmed));
     let c = FOOTER.captures(last.trim())?;
-    let local = c[1].replace('T', " ");
-    let at = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| chrono::NaiveDateTime::parse_from_str(&local, f).ok())?;
-    let utc = at - chrono::Duration::hours(8);
+    let fetched = china_time_as_utc(&c[1])?;
     let mut kept = before.trim_end();
     if let Some((above, rule)) = kept.rsplit_once('\n')
         && rule.trim().len() >= 3
@@ -494,7 +526,7 @@ fn fetched_footer(body: &str) -> Option<(String, String)> {
     {
         kept = above;
     }
-    Some((format!("{}\n", kept.trim_end()), utc.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()))
+    Some((format!("{}\n", kept.trim_end()), fetched))
 }
 
 /// Splits on runs of two or more spaces (the header line's column separator).
@@ -587,6 +619,20 @@ mod tests {
         assert_eq!(p.body.trim(), "正文");
         let utc = parse("# T\n\n> 来源: 号  \n> 发布时间: 2025-12-30T17:49:05Z  \n\n正文\n").unwrap();
         assert_eq!((utc.source.as_str(), utc.date.as_str()), ("号", "2025-12-31"));
+        // Only the address and the fetch time: the tool's header still, with no account; the epoch
+        // a missing timestamp prints is no date.
+        let bare =
+            parse("# T\n\n> 原文链接: https://mp.weixin.qq.com/s/x\n> 抓取时间: 2026-01-21 20:30:00\n\n---\n\n正文\n")
+                .unwrap();
+        assert_eq!(
+            (bare.source.as_str(), bare.url.as_str(), bare.fetch_date.as_str(), bare.format),
+            ("", "https://mp.weixin.qq.com/s/x", "2026-01-21T12:30:00.000000", Format::QuoteHeader)
+        );
+        assert_eq!(bare.body.trim(), "正文");
+        let epoch = parse("# T\n> 公众号: 号\n> 发布时间: 1970-01-01 08:33:45\n\n正文\n").unwrap();
+        assert_eq!(epoch.date, "");
+        // A list under a heading without `来源` stays no record.
+        assert!(parse("# 链接\n\n- 原文链接: https://x.example/a\n").is_none());
     }
 
     #[test]
