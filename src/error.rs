@@ -207,6 +207,10 @@ impl Error {
             Error::Write { .. } => {
                 "check that the output folder is writable and the disk is not full; nothing partial was left behind"
             }
+            // A saved page rebuilt by a backup tool often keeps the article and drops the account.
+            Error::Extract { missing: "account name", .. } => {
+                "a saved page without its account line: give the account with --source NAME; otherwise please report the page"
+            }
             Error::Extract { .. } => "the page template is not understood; please report it with the saved page",
             Error::Config { .. } => {
                 "fix the configuration; `wxsec init --print` shows a commented example of every key"

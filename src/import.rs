@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::archive::{State, index};
 use crate::assets::{Failed, Images, Localiser};
 use crate::error::Result;
-use crate::extract::extract;
+use crate::extract::{Known, extract_with};
 use crate::fetch::{FetchConfig, FetchedPage, Fetcher, Target};
 use crate::page::PageKind;
 use crate::record::Record;
@@ -29,6 +29,8 @@ pub struct ImportOptions {
     pub image_delay: Duration,
     /// The state file holding the search index (`OUT/.wxsec/state.sqlite`); `None`: no index.
     pub index: Option<PathBuf>,
+    /// The account of saved pages that name none (`--source`).
+    pub source: Option<String>,
 }
 
 /// One record written.
@@ -46,7 +48,19 @@ pub struct Written {
 
 /// The record of a page; a bug met on the way is an error of this page alone.
 pub fn read_page(page: &FetchedPage) -> Result<Record> {
-    crate::error::guarded(&page.target, || Ok(Record::new(extract(page)?, page.fetched_at)))
+    read_page_with(page, &Known::default())
+}
+
+/// The record of a page, with what is known of it from outside (a `meta.json` beside a saved
+/// page, the account given).
+pub fn read_page_with(page: &FetchedPage, known: &Known) -> Result<Record> {
+    crate::error::guarded(&page.target, || Ok(Record::new(extract_with(page, known)?, page.fetched_at)))
+}
+
+/// A saved page and what is known of it from outside.
+fn read_file(path: &Path, max_body: usize, source: Option<&str>) -> Result<Record> {
+    let page = FetchedPage::from_file(path, max_body)?;
+    read_page_with(&page, &Known::for_file(path, source))
 }
 
 /// Turns a page into its record and writes it; returns the path written.
@@ -124,21 +138,21 @@ pub async fn run(
             fetcher = Some(f);
         }
         if !needs_network && matches!(parsed, Ok(Target::File(_))) && !ahead.contains_key(&i) {
-            read_ahead(targets, i, opts.fetch.max_body, &mut ahead);
+            read_ahead(targets, i, opts.fetch.max_body, opts.source.as_deref(), &mut ahead);
         }
         let outcome = async {
             let mut record = match ahead.remove(&i) {
                 Some(record) => record?,
                 None => {
-                    let page = match parsed? {
+                    let known = Known { source: opts.source.clone(), ..Known::default() };
+                    match parsed? {
                         Target::Url(url) => match &fetcher {
-                            Some(f) => f.fetch(target, &url).await?,
+                            Some(f) => read_page_with(&f.fetch(target, &url).await?, &known)?,
                             None => unreachable!("the fetcher is built before the first address"),
                         },
-                        Target::File(path) => FetchedPage::from_file(&path, opts.fetch.max_body)?,
-                        Target::Stdin => FetchedPage::from_stdin(opts.fetch.max_body)?,
-                    };
-                    read_page(&page)?
+                        Target::File(path) => read_file(&path, opts.fetch.max_body, opts.source.as_deref())?,
+                        Target::Stdin => read_page_with(&FetchedPage::from_stdin(opts.fetch.max_body)?, &known)?,
+                    }
                 }
             };
             let relative = store::relative_path(&record, opts.format);
@@ -182,6 +196,7 @@ fn read_ahead(
     targets: &[String],
     from: usize,
     max_body: usize,
+    source: Option<&str>,
     ahead: &mut std::collections::HashMap<usize, Result<Record>>,
 ) {
     let files: Vec<(usize, PathBuf)> = targets
@@ -204,7 +219,7 @@ fn read_ahead(
         for _ in 0..cores {
             scope.spawn(|| {
                 while let Some((i, path)) = files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-                    let record = FetchedPage::from_file(path, max_body).and_then(|p| read_page(&p));
+                    let record = read_file(path, max_body, source);
                     if let Ok(mut d) = done.lock() {
                         d.push((*i, record));
                     }

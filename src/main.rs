@@ -143,6 +143,10 @@ enum Command {
         /// Do not add the records to the search index (OUT/.wxsec/state.sqlite).
         #[arg(long)]
         no_index: bool,
+        /// The account of saved pages that name none (a backup tool's page rebuilt around the
+        /// content, with no account line); a page's own account always wins.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
         /// One JSON object per target on standard output instead of the record's path:
         /// {"target", "path", "url", "title"} when written, {"target", "error", "exit"} when not.
         #[arg(long)]
@@ -395,7 +399,19 @@ fn main() -> ProcessExit {
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     init_logging(cli.verbose, cli.quiet, color);
     match cli.command {
-        Command::Import { out, format, timeout, max_page_bytes, delay, jitter, extras, no_index, json, targets } => {
+        Command::Import {
+            out,
+            format,
+            timeout,
+            max_page_bytes,
+            delay,
+            jitter,
+            extras,
+            no_index,
+            source,
+            json,
+            targets,
+        } => {
             let index = (!no_index).then(|| out.join(".wxsec/state.sqlite"));
             let fetch = match FetchConfig::from_env() {
                 Ok(f) => FetchConfig {
@@ -417,7 +433,8 @@ fn main() -> ProcessExit {
                 OutFormat::Json => Format::Json,
             };
             let (extra_fields, images, image_delay) = (extras.extra_fields, extras.images, extras.image_delay());
-            import_cmd(ImportOptions { out, format, fetch, extra_fields, images, image_delay, index }, targets, json)
+            let opts = ImportOptions { out, format, fetch, extra_fields, images, image_delay, index, source };
+            import_cmd(opts, targets, json)
         }
         Command::Normalise {
             out,

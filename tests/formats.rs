@@ -177,3 +177,86 @@ fn files_that_name_no_account_take_the_one_the_user_gives() {
     let sources: Vec<String> = written.iter().map(|r| facts(r)[2].clone()).collect();
     assert!(sources.contains(&"红队笔记".to_string()) && sources.contains(&"安全号".to_string()), "{sources:?}");
 }
+
+/// A backup laid out a folder per article (`ACCOUNT/YEAR/DATE_TITLE/`: `article.md` with the body
+/// alone, `meta.json` with title, address and time, a minimal HTML page), as the real backup of
+/// the issue is: nothing written until the account is given, then both the Markdown and the page
+/// come through with the facts of `meta.json`.
+#[test]
+fn a_folder_per_article_backup_takes_its_facts_from_meta_json() {
+    let backup = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/backup");
+    let folder = backup.join("安全周记/2025/2025-03-10_出入是门：一次应急响应复盘");
+    let normalise = |flags: &[&str]| {
+        let out = tempfile::tempdir().unwrap();
+        let report = out.path().join("report.jsonl");
+        let run = Command::cargo_bin("wxsec")
+            .unwrap()
+            .args(["normalise", "--no-index", "--json", "--out"])
+            .arg(out.path().join("clean"))
+            .arg("--report")
+            .arg(&report)
+            .args(flags)
+            .arg(&backup)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let sum: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        (out, report, sum)
+    };
+    let (_, _, sum) = normalise(&[]);
+    assert_eq!((sum["written"].as_u64(), sum["incomplete"].as_u64()), (Some(0), Some(2)), "{sum}");
+    assert_eq!(sum["formats"]["meta-json"], 2, "{sum}");
+    let (out, report, sum) = normalise(&["--source", "安全周记"]);
+    assert_eq!((sum["written"].as_u64(), sum["source_given"].as_u64()), (Some(2), Some(2)), "{sum}");
+    let md = std::fs::read_to_string(
+        out.path().join("clean/安全周记/2025/2025-03-10_出入是门：一次应急响应复盘/article.md"),
+    )
+    .unwrap();
+    let want = vec![
+        "出入是门：一次应急响应复盘".to_string(),
+        "https://mp.weixin.qq.com/s/ATI4PDdXpaISSj6Zr1MuBw".to_string(),
+        "安全周记".to_string(),
+        "2025-03-10".to_string(),
+    ];
+    assert_eq!(facts(&md), want);
+    assert!(common::check_record(&md).is_empty(), "{:?}", common::check_record(&md));
+    let audit = std::process::Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/loss-audit"))
+        .arg(&backup)
+        .arg(out.path().join("clean"))
+        .arg(&report)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&audit.stdout);
+    assert!(audit.status.success() && said.contains(" lines_lost=0 ") && !said.contains(" lines=0 "), "{said}");
+
+    // The page: its account is nowhere in it, so it is refused with what to do, then imported.
+    let page = folder.join("2025-03-10_出入是门：一次应急响应复盘.html");
+    let dir = tempfile::tempdir().unwrap();
+    let refused = Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["import", "--no-index", "--out"])
+        .arg(dir.path())
+        .arg(&page)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(7), "{said}");
+    assert!(said.contains("account name") && said.contains("--source"), "{said}");
+    let imported = Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["import", "--no-index", "--source", "安全周记", "--out"])
+        .arg(dir.path())
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let path = String::from_utf8(imported.stdout).unwrap();
+    let html = std::fs::read_to_string(path.trim()).unwrap();
+    assert_eq!(facts(&html), want);
+    for line in
+        ["入口是一个未修补的 Confluence（CVE-2023-22527）", "2. 排查计划任务与 SSH 公钥；", "要严打，并且打就要打醉。"]
+    {
+        assert!(md.contains(line) && html.contains(line), "{line}");
+    }
+}

@@ -20,8 +20,41 @@ use crate::page::{self, PageKind};
 use crate::text::{clean_value, decode_entities};
 use script::Value;
 
+/// What is known of a page from outside it: a `meta.json` a backup tool kept beside a saved
+/// page, the account the user gave. Each is used only where the page itself says nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// The article's title.
+    pub title: Option<String>,
+    /// The account.
+    pub source: Option<String>,
+    /// The article's address.
+    pub url: Option<String>,
+    /// Its publish time (Unix seconds).
+    pub publish_time: Option<i64>,
+}
+
+impl Known {
+    /// What the `meta.json` beside a saved page says, with the account the user gave.
+    pub fn for_file(path: &std::path::Path, source: Option<&str>) -> Known {
+        let sidecar = crate::record::parse::Sidecar::beside(path).unwrap_or_default();
+        let given = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        Known {
+            title: given(&sidecar.title),
+            source: given(&sidecar.source).or_else(|| source.and_then(given)),
+            url: given(&sidecar.url),
+            publish_time: sidecar.publish_time,
+        }
+    }
+}
+
 /// Extracts the article of a page, or says what the page is instead.
 pub fn extract(page: &FetchedPage) -> Result<Article> {
+    extract_with(page, &Known::default())
+}
+
+/// Like [`extract`], with what is known of the page from outside it for the facts it lacks.
+pub fn extract_with(page: &FetchedPage, known: &Known) -> Result<Article> {
     let html = page.html.as_str();
     let (kind, evidence) = page::classify(html);
     if kind != PageKind::Article {
@@ -52,6 +85,7 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
         .or_else(|| locate::text_by_id(html, "activity-name").and_then(|t| clean_value(&t)))
         .or_else(|| locate::text_by_id(html, "js_text_title").and_then(|t| clean_value(&t)))
         .or_else(|| page_title(html))
+        .or_else(|| known.title.clone())
         .unwrap_or_default();
     // Saved copies rebuilt by backup tools state the facts as labelled lines around the content
     // (`来源: 账号`); read only when the page's own sources are missing.
@@ -64,6 +98,7 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
         .or_else(|| text_by_class(html, "wx_follow_nickname"))
         .or_else(|| text_by_class(html, "profile_nickname"))
         .or_else(|| labels().source.clone())
+        .or_else(|| known.source.clone())
         .unwrap_or_default();
 
     let account_id = src
@@ -85,7 +120,8 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
         // The time the page shows (`2026年03月11日 09:30`), which exporters fill in from the
         // script they then drop, or a labelled `发布时间`.
         .or_else(|| locate::text_by_id(html, "publish_time").and_then(|t| shown_time(&decode_entities(&t))))
-        .or_else(|| labels().time);
+        .or_else(|| labels().time)
+        .or(known.publish_time);
 
     let links: Vec<String> = [vars.get("msg_link"), cgi.str("link").map(str::to_string), src.meta("og:url")]
         .into_iter()
@@ -96,7 +132,7 @@ pub fn extract(page: &FetchedPage) -> Result<Article> {
     let links = if links.iter().any(|l| ArticleId::from_url(l).is_some() || crate::article::short_link(l).is_some()) {
         links
     } else {
-        links.into_iter().chain(labels().url.clone()).collect()
+        links.into_iter().chain(labels().url.clone()).chain(known.url.clone()).collect()
     };
     let id = src.id().or_else(|| links.iter().find_map(|l| ArticleId::from_url(l)));
     let short_url = links.iter().find_map(|l| crate::article::short_link(l));

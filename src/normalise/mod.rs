@@ -78,6 +78,8 @@ pub struct Place<'a> {
     pub stem: Option<&'a str>,
     /// The name of the folder it is in.
     pub folder: Option<&'a str>,
+    /// The `meta.json` beside a file that has no header of its own.
+    pub sidecar: Option<&'a parse::Sidecar>,
 }
 
 impl<'a> Place<'a> {
@@ -86,6 +88,7 @@ impl<'a> Place<'a> {
         Place {
             stem: path.file_stem().and_then(|s| s.to_str()),
             folder: path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()),
+            sidecar: None,
         }
     }
 }
@@ -130,7 +133,7 @@ pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
 /// Normalises one file's text; `given` and `place` fill in what the file does not say (the
 /// account, a title kept only in the file name). The outcome says which format was read.
 pub fn normalise_file(text: &str, extra_fields: bool, given: &Given, place: Place) -> Normalised {
-    let Some(parsed) = parse::parse(text) else {
+    let Some(parsed) = parse::parse(text).or_else(|| place.sidecar.map(|s| s.parsed(text))) else {
         return Normalised::reported(
             Outcome::Unrecognised,
             "",

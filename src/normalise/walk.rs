@@ -468,7 +468,16 @@ fn one_file(
     }
     let text = crate::fetch::decode_html_owned(bytes, None);
     let n = crate::error::guarded(&path.display().to_string(), || {
-        Ok(super::normalise_file(&text, opts.extra_fields, &opts.given, super::Place::of(path)))
+        let n = super::normalise_file(&text, opts.extra_fields, &opts.given, super::Place::of(path));
+        // A file with no header of its own may have its facts in a `meta.json` beside it; looked
+        // for only then, so that other files cost no extra stat.
+        if n.outcome == Outcome::Unrecognised
+            && let Some(sidecar) = crate::record::parse::Sidecar::beside(path)
+        {
+            let place = super::Place { sidecar: Some(&sidecar), ..super::Place::of(path) };
+            return Ok(super::normalise_file(&text, opts.extra_fields, &opts.given, place));
+        }
+        Ok(n)
     })?;
     let (dir, name) = match &opts.destination {
         Destination::Out(out) => (out.clone(), rel.to_path_buf()),
