@@ -84,8 +84,10 @@ pub fn extract_with(page: &FetchedPage, known: &Known) -> Result<Article> {
         .or_else(|| src.meta("og:title").and_then(|t| clean_value(&t)))
         .or_else(|| locate::text_by_id(html, "activity-name").and_then(|t| clean_value(&t)))
         .or_else(|| locate::text_by_id(html, "js_text_title").and_then(|t| clean_value(&t)))
-        .or_else(|| page_title(html))
+        // A sidecar's title is the article's; a rebuilt page's `<title>` may be a file-safe copy
+        // of it (`||` made `_`).
         .or_else(|| known.title.clone())
+        .or_else(|| page_title(html))
         .unwrap_or_default();
     // Saved copies rebuilt by backup tools state the facts as labelled lines around the content
     // (`来源: 账号`); read only when the page's own sources are missing.
