@@ -71,6 +71,71 @@ pub fn image_urls(markdown: &str) -> Vec<String> {
     out
 }
 
+// `![alt](target)` with a relative path as the target: no scheme, not rooted, not a fragment.
+static SAVED_IMAGE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(!\[(?:[^\]\\\n]|\\.)*\]\()([^)\s:/#][^)\s:]*)(\))").unwrap());
+
+/// The largest image copied from a saved page's folder.
+const MAX_SAVED_IMAGE: u64 = 32 << 20;
+
+/// Images a saved page or a backup's Markdown links by a path relative to its own folder `base`
+/// (`./images/img_001.jpeg`, as backup tools save them): copied into `root/assets` by the hash of
+/// their bytes, the links rewritten for the record at `record` (as [`Localiser::localise`] takes
+/// it). A path that leaves `base` (`../../secret`), a missing file, or a file that is not an
+/// image keeps its link: a record never takes in a file from outside the backup. Returns the
+/// Markdown and how many links were made local.
+pub fn copy_saved_images(markdown: &str, base: &Path, root: &Path, record: &Path) -> Result<(String, usize)> {
+    if !SAVED_IMAGE.is_match(markdown) {
+        return Ok((markdown.to_string(), 0));
+    }
+    let Ok(inside) = std::fs::canonicalize(base) else { return Ok((markdown.to_string(), 0)) };
+    let mut stored: HashMap<String, String> = HashMap::new();
+    let mut error = None;
+    let out = SAVED_IMAGE.replace_all(markdown, |c: &regex::Captures| {
+        let target = &c[2];
+        if error.is_none() && !stored.contains_key(target) {
+            match copy_one(target, &inside, root) {
+                Ok(Some(asset)) => {
+                    stored.insert(target.to_string(), asset);
+                }
+                Ok(None) => {}
+                Err(e) => error = Some(e),
+            }
+        }
+        match stored.get(target) {
+            Some(asset) => format!("{}{}{}", &c[1], relative_link(record, root, asset), &c[3]),
+            None => c[0].to_string(),
+        }
+    });
+    match error {
+        Some(e) => Err(e),
+        None => Ok((out.into_owned(), stored.len())),
+    }
+}
+
+/// One saved image into `root/assets`; `None` when it is not there, not an image, or outside.
+fn copy_one(target: &str, inside: &Path, root: &Path) -> Result<Option<String>> {
+    let decoded = crate::text::decode_entities(target).replace("%20", " ");
+    let Ok(path) = std::fs::canonicalize(inside.join(decoded)) else { return Ok(None) };
+    if !path.starts_with(inside) || !path.is_file() {
+        return Ok(None);
+    }
+    let Ok(file) = std::fs::File::open(&path) else { return Ok(None) };
+    let mut bytes = Vec::new();
+    if std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_SAVED_IMAGE + 1), &mut bytes).is_err()
+        || bytes.len() as u64 > MAX_SAVED_IMAGE
+    {
+        return Ok(None);
+    }
+    let Some(ext) = image_extension(&bytes, None) else { return Ok(None) };
+    let hash: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let asset = format!("{ASSETS_DIR}/{}/{hash}.{ext}", hash.get(..2).unwrap_or_default());
+    if !std::fs::metadata(root.join(&asset)).is_ok_and(|m| m.len() == bytes.len() as u64) {
+        crate::store::write_atomic(root, Path::new(&asset), &bytes)?;
+    }
+    Ok(Some(asset))
+}
+
 /// `markdown` with each image address found in `map` replaced by its value.
 pub fn rewrite(markdown: &str, map: &HashMap<String, String>) -> String {
     IMAGE
@@ -266,5 +331,27 @@ mod tests {
         assert_eq!(image_extension(b"\x89PNG\r\n\x1a\n....", Some("application/octet-stream")), Some("png"));
         assert_eq!(image_extension(b"\xff\xd8\xff\xe0", None), Some("jpg"));
         assert_eq!(image_extension(b"<html>error</html>", Some("image/png")), None);
+    }
+
+    /// A saved page's own images come into `assets/`; nothing outside its folder does.
+    #[test]
+    fn saved_images_are_copied_and_nothing_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        let (base, root) = (dir.path().join("backup/post"), dir.path().join("archive"));
+        std::fs::create_dir_all(base.join("images")).unwrap();
+        std::fs::write(base.join("images/a.png"), b"\x89PNG\r\n\x1a\n....").unwrap();
+        std::fs::write(base.join("images/not.png"), b"<html>").unwrap();
+        std::fs::write(dir.path().join("backup/secret.png"), b"\x89PNG\r\n\x1a\nsecret").unwrap();
+        let md = "![](./images/a.png)\n![](images/a.png)\n![](images/not.png)\n![](../secret.png)\n![](missing.png)\n![](https://x.example/b.png)\n";
+        let (out, n) = copy_saved_images(md, &base, &root, Path::new("s/x.md")).unwrap();
+        assert_eq!(n, 2, "two links made local");
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].starts_with("![](../assets/") && lines[0] == lines[1], "{out}");
+        assert_eq!(&lines[2..], &md.lines().collect::<Vec<_>>()[2..], "the rest keep their links");
+        let stored: usize = std::fs::read_dir(root.join("assets"))
+            .unwrap()
+            .map(|d| std::fs::read_dir(d.unwrap().path()).unwrap().count())
+            .sum();
+        assert_eq!(stored, 1, "one image, stored once");
     }
 }

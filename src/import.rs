@@ -160,6 +160,14 @@ pub async fn run(
                 (Images::Local, Some(l)) => localise_record(&mut record, &relative, l).await?,
                 _ => Vec::new(),
             };
+            // A saved page's own images, beside it (`./images/…`), come along into `assets/`.
+            if opts.images == Images::Local
+                && let Ok(Target::File(page)) = Target::parse(target)
+            {
+                let base = page.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let (body, _) = crate::assets::copy_saved_images(&record.article.body, base, &opts.out, &relative)?;
+                record.article.body = body;
+            }
             let bytes = contents(&record, opts.format, opts.extra_fields);
             let staged = stager.stage(&opts.out, &relative, &bytes)?;
             if let Some(file) = &opts.index {

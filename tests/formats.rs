@@ -259,4 +259,30 @@ fn a_folder_per_article_backup_takes_its_facts_from_meta_json() {
     {
         assert!(md.contains(line) && html.contains(line), "{line}");
     }
+
+    // With `--images local` the backup's own pictures come along into the archive's assets/.
+    let (out, _, sum) = normalise(&["--source", "安全周记", "--images", "local"]);
+    // Two records (article.md and its dated copy), two pictures each.
+    assert_eq!(sum["images"], 4, "{sum}");
+    let md = std::fs::read_to_string(
+        out.path().join("clean/安全周记/2025/2025-03-10_出入是门：一次应急响应复盘/article.md"),
+    )
+    .unwrap();
+    assert!(!md.contains("./images/"), "{md}");
+    let archive = tempfile::tempdir().unwrap();
+    let imported = Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["import", "--no-index", "--images", "local", "--source", "安全周记", "--out"])
+        .arg(archive.path())
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let path = std::path::PathBuf::from(String::from_utf8(imported.stdout).unwrap().trim());
+    let record = std::fs::read_to_string(&path).unwrap();
+    let links: Vec<&str> = record.lines().filter_map(|l| l.strip_prefix("![](")?.strip_suffix(')')).collect();
+    assert_eq!(links.len(), 2, "{record}");
+    for link in links {
+        assert!(link.contains("assets/") && path.parent().unwrap().join(link).is_file(), "{link}");
+    }
 }

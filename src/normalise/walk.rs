@@ -284,7 +284,7 @@ pub fn run(
     let mut batch = store::Batch::default();
     let now = chrono::Utc::now().timestamp();
     // Clean records whose images are to be made local once the files are all written.
-    let mut with_images: Vec<PathBuf> = Vec::new();
+    let mut with_images: Vec<(PathBuf, PathBuf)> = Vec::new();
     if let Some(s) = &state {
         s.begin()?;
     }
@@ -352,7 +352,7 @@ pub fn run(
                         commit(&mut batch, state.as_ref())?;
                     }
                     if opts.images == crate::assets::Images::Local && n.record.is_some() {
-                        with_images.push(target);
+                        with_images.push((target, path.clone()));
                     }
                     match outcome {
                         FileOutcome::Written => summary.written += 1,
@@ -568,7 +568,7 @@ fn keep_state(
 
 /// Downloads the images of the records written and links them locally (`--images local`).
 fn local_images(
-    files: &[PathBuf],
+    files: &[(PathBuf, PathBuf)],
     opts: &NormaliseOptions,
     summary: &mut Summary,
     warn: &mut impl FnMut(&Error),
@@ -582,15 +582,23 @@ fn local_images(
         .build()
         .map_err(|source| Error::Write { path: opts.root.clone(), source })?;
     let mut localiser = crate::assets::Localiser::new(&opts.root, fetcher, opts.image_delay);
-    for file in files {
-        let Ok(text) = std::fs::read_to_string(file) else { continue };
-        let urls = crate::assets::image_urls(&text);
-        if urls.is_empty() {
-            continue;
-        }
+    for (file, source) in files {
+        let Ok(read) = std::fs::read_to_string(file) else { continue };
         // Records of other input folders than the archive's link there by their own path.
         let record = crate::assets::abs(file);
         let record = record.strip_prefix(crate::assets::abs(&opts.root)).map(Path::to_path_buf).unwrap_or(record);
+        // Images the input linked by a path beside it (`./images/…`, as backups keep them).
+        let base = source.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let (text, copied) = crate::assets::copy_saved_images(&read, base, &opts.root, &record)?;
+        summary.images += copied;
+        let urls = crate::assets::image_urls(&text);
+        if urls.is_empty() {
+            if text != read {
+                let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                store::write_atomic(dir, Path::new(file.file_name().unwrap_or_default()), text.as_bytes())?;
+            }
+            continue;
+        }
         let (map, failed) = runtime.block_on(localiser.localise(&urls, &record))?;
         summary.images_failed += failed.len();
         for f in &failed {
@@ -600,7 +608,7 @@ fn local_images(
                 timeout: false,
             });
         }
-        if !map.is_empty() {
+        if !map.is_empty() || text != read {
             let dir = file.parent().unwrap_or(Path::new("."));
             let name = Path::new(file.file_name().unwrap_or_default());
             store::write_atomic(
@@ -610,6 +618,6 @@ fn local_images(
             )?;
         }
     }
-    summary.images = localiser.downloaded;
+    summary.images += localiser.downloaded;
     Ok(())
 }
