@@ -25,6 +25,26 @@ fn facts(record: &str) -> Vec<String> {
         .collect()
 }
 
+/// `wxsec normalise --no-index --json --out TMP/clean --report TMP/report.jsonl FLAGS INPUT`: the
+/// output folder, the report's path and the summary.
+fn normalise_json(input: &Path, flags: &[&str]) -> (tempfile::TempDir, PathBuf, serde_json::Value) {
+    let out = tempfile::tempdir().unwrap();
+    let report = out.path().join("report.jsonl");
+    let run = Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["normalise", "--no-index", "--json", "--out"])
+        .arg(out.path().join("clean"))
+        .arg("--report")
+        .arg(&report)
+        .args(flags)
+        .arg(input)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let sum = serde_json::from_slice(&run.stdout).unwrap();
+    (out, report, sum)
+}
+
 /// A line's words: what survives any change of markup.
 fn words(line: &str) -> String {
     line.chars().filter(|c| c.is_alphanumeric()).collect()
@@ -128,20 +148,7 @@ fn files_that_name_no_account_take_the_one_the_user_gives() {
     )
     .unwrap();
     let run = |flags: &[&str]| {
-        let out = tempfile::tempdir().unwrap();
-        let report = out.path().join("report.jsonl");
-        let output = Command::cargo_bin("wxsec")
-            .unwrap()
-            .args(["normalise", "--no-index", "--json", "--out"])
-            .arg(out.path().join("clean"))
-            .arg("--report")
-            .arg(&report)
-            .args(flags)
-            .arg(exports.path())
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        let sum: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let (out, report, sum) = normalise_json(exports.path(), flags);
         let lines: Vec<serde_json::Value> =
             std::fs::read_to_string(&report).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         let written: Vec<String> =
@@ -186,23 +193,7 @@ fn files_that_name_no_account_take_the_one_the_user_gives() {
 fn a_folder_per_article_backup_takes_its_facts_from_meta_json() {
     let backup = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/backup");
     let folder = backup.join("安全周记/2025/2025-03-10_出入是门：一次应急响应复盘");
-    let normalise = |flags: &[&str]| {
-        let out = tempfile::tempdir().unwrap();
-        let report = out.path().join("report.jsonl");
-        let run = Command::cargo_bin("wxsec")
-            .unwrap()
-            .args(["normalise", "--no-index", "--json", "--out"])
-            .arg(out.path().join("clean"))
-            .arg("--report")
-            .arg(&report)
-            .args(flags)
-            .arg(&backup)
-            .output()
-            .unwrap();
-        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-        let sum: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-        (out, report, sum)
-    };
+    let normalise = |flags: &[&str]| normalise_json(&backup, flags);
     let (_, _, sum) = normalise(&[]);
     assert_eq!((sum["written"].as_u64(), sum["incomplete"].as_u64()), (Some(0), Some(2)), "{sum}");
     assert_eq!(sum["formats"]["meta-json"], 2, "{sum}");
