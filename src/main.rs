@@ -792,6 +792,10 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
         for url in &summary.would_fetch {
             outln!("{url}");
         }
+        // Written from their feed items, asking WeChat nothing: said apart from the fetches.
+        for url in &summary.would_write {
+            outln!("{url} (from its feed item)");
+        }
     }
     if json {
         outln!("{}", serde_json::to_string(&summary).unwrap_or_default());

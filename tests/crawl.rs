@@ -484,6 +484,15 @@ async fn full_text_feeds_are_written_without_asking_wechat() {
              [[source]]\nname = \"rsshub\"\nfeed = \"{b}/wechat/mp/homepage/MzA4NTQwMjU3Mw==/0\"\ncontent = \"feed\"\naccount = \"威胁猎人\"\n"
         ),
     );
+    // A dry run says what would be written from the feeds and what would be fetched, asking
+    // WeChat nothing and writing nothing.
+    let dry = s.cmd(&wechat).args(["--dry-run", "--json"]).assert().success();
+    let sum = summary(dry.get_output());
+    assert_eq!(sum["would_write"].as_array().map(Vec::len), Some(3), "{sum}");
+    assert_eq!(sum["would_fetch"].as_array().map(Vec::len), Some(1), "{sum}");
+    assert!(wechat.received_requests().await.unwrap().is_empty());
+    assert!(s.records().is_empty());
+
     let first = s.cmd(&wechat).arg("--json").assert().success();
     let sum = summary(first.get_output());
     // Three items carry their article; the fourth carries a summary and is fetched.

@@ -76,6 +76,8 @@ pub struct CrawlSummary {
     pub feeds: usize,
     /// With `--dry-run`: the addresses that would be fetched.
     pub would_fetch: Vec<String>,
+    /// With `--dry-run`: the articles a full-text feed would write from its items (no request).
+    pub would_write: Vec<String>,
 }
 
 impl CrawlSummary {
@@ -245,6 +247,12 @@ impl Crawl {
                     let request = State::key_for(&url).map(|(_, r)| r).unwrap_or(url);
                     if !self.state.knows(&request)? && !summary.would_fetch.contains(&request) {
                         summary.would_fetch.push(request);
+                    }
+                }
+                for (url, _) in articles {
+                    let known = State::key_for(&url).map(|(k, _)| self.state.is_done(&k)).transpose()?;
+                    if known != Some(true) && !summary.would_write.contains(&url) {
+                        summary.would_write.push(url);
                     }
                 }
                 continue;
@@ -451,7 +459,7 @@ impl Crawl {
                         for item in doc.items.iter().filter(|i| sources::since_ok(i, opts.since)) {
                             // An item without the whole article, or whose account is not known,
                             // is fetched from WeChat as any address is.
-                            let article = item.full.as_ref().filter(|_| *full_text && !opts.dry_run).and_then(|full| {
+                            let article = item.full.as_ref().filter(|_| *full_text).and_then(|full| {
                                 let account = account.clone().or_else(|| doc.account_of(full))?;
                                 crate::extract::from_feed_item(
                                     &item.url,
