@@ -214,7 +214,7 @@ pub fn from_feed_item(
     Some(Article {
         id: ArticleId::from_url(url),
         short_url: crate::article::short_link(url),
-        publish_time: published.map(|t| t.timestamp()).and_then(|t| plausible_time(&t.to_string())),
+        publish_time: published.and_then(|t| crate::record::plausible_publish_time(t.timestamp())),
         images: converted.images,
         ..Article::plain(title, source, converted.markdown)
     })
@@ -308,7 +308,7 @@ impl Labels {
                 let value = clean_value(&decode_entities(c.get(3).map_or("", |m| m.as_str())));
                 match &c[1] {
                     "来源" | "公众号" if labels.source.is_none() => {
-                        labels.source = value.filter(|v| !matches!(v.as_str(), "未知" | "unknown" | "-"))
+                        labels.source = value.filter(|v| !crate::record::parse::names_no_one(v))
                     }
                     "发布时间" if labels.time.is_none() => labels.time = value.as_deref().and_then(shown_time),
                     "原文链接" if labels.url.is_none() => {
@@ -337,8 +337,7 @@ fn shown_time(s: &str) -> Option<i64> {
     });
     let date = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok()?;
     let local = date.and_hms_opt(h, m, sec)?;
-    let t = local.and_local_timezone(crate::record::china_time()).single()?.timestamp();
-    plausible_time(&t.to_string())
+    crate::record::plausible_publish_time(local.and_local_timezone(crate::record::china_time()).single()?.timestamp())
 }
 
 /// The text of the first element with this class, when it is plain text.
@@ -354,9 +353,7 @@ fn text_by_class(html: &str, class: &str) -> Option<String> {
 
 /// Unix seconds from a script value, when it is a time WeChat could have published at.
 fn plausible_time(s: &str) -> Option<i64> {
-    let t: i64 = s.trim().parse().ok()?;
-    // WeChat official accounts started in August 2012; nothing is published after 2100.
-    (1_343_000_000..4_102_444_800).contains(&t).then_some(t)
+    crate::record::plausible_publish_time(s.trim().parse().ok()?)
 }
 
 /// The first non-blank line of a text.

@@ -26,14 +26,21 @@ pub fn china_time() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("constant offset")
 }
 
+/// `t` (Unix seconds) when it is a time WeChat could have published at: official accounts
+/// started in August 2012, and nothing is published after 2100.
+pub fn plausible_publish_time(t: i64) -> Option<i64> {
+    (1_343_000_000..4_102_444_800).contains(&t).then_some(t)
+}
+
+/// The day (`YYYY-MM-DD`) a Unix time falls on in China, as a record's `date` is.
+pub fn china_day(t: i64) -> Option<String> {
+    china_time().timestamp_opt(t, 0).single().map(|d| d.format("%Y-%m-%d").to_string())
+}
+
 impl Record {
     /// Builds the record of an article downloaded at `fetched_at`.
     pub fn new(article: Article, fetched_at: DateTime<Utc>) -> Record {
-        let date = article
-            .publish_time
-            .and_then(|t| china_time().timestamp_opt(t, 0).single())
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default();
+        let date = article.publish_time.and_then(china_day).unwrap_or_default();
         let fetch_date = fetched_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
         Record { article, date, fetch_date }
     }

@@ -215,14 +215,9 @@ fn turndown(text: &str) -> Option<Parsed> {
     let underline = all.get(first + 1).map(|l| l.trim()).unwrap_or_default();
     if !underline.is_empty() && underline.chars().all(|c| c == '=') {
         let title = unescape_turndown(all[first].trim());
-        return turndown_after(&all, first + 2, title).or_else(|| {
+        return turndown_after(&all, first + 2, title.clone()).or_else(|| {
             let body = all[first + 2..].join("\n");
-            Some(Parsed {
-                title: unescape_turndown(all[first].trim()),
-                body,
-                format: Format::Turndown,
-                ..Parsed::default()
-            })
+            Some(Parsed { title, body, format: Format::Turndown, ..Parsed::default() })
         });
     }
     turndown_after(&all, first, String::new())
@@ -299,10 +294,9 @@ impl Sidecar {
         let publish_time = ["publish_time", "create_time", "datetime"]
             .iter()
             .find_map(|k| v.get(k).and_then(|x| x.as_i64().or_else(|| x.as_str()?.trim().parse().ok())))
-            .filter(|t| (1_343_000_000..4_102_444_800).contains(t));
+            .and_then(crate::record::plausible_publish_time);
         let date = publish_time
-            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-            .map(|t| t.with_timezone(&crate::record::china_time()).format("%Y-%m-%d").to_string())
+            .and_then(crate::record::china_day)
             .unwrap_or_else(|| Some(text(&["date"])).filter(|d| is_date(d)).unwrap_or_default());
         Some(Sidecar {
             title,
@@ -420,11 +414,10 @@ fn header_lines(text: &str) -> Option<Parsed> {
             format: Format::HeaderLines,
         })
         .or_else(|| listed_header(&all, title_at + 1));
-    let Some(Header { source, date, url: variant_url, fetch_date, body_from, format }) = header else {
+    let Some(Header { source, date, url: variant_url, mut fetch_date, body_from, format }) = header else {
         return turndown_after(&all, title_at + 1, title);
     };
     let mut body = all[body_from.min(all.len())..].join("\n");
-    let mut fetch_date = fetch_date;
     if format != Format::HeaderLines
         && let Some((kept, fetched)) = fetched_footer(&body)
     {
@@ -450,7 +443,7 @@ fn header_lines(text: &str) -> Option<Parsed> {
 /// The header as labelled lines, each a list item (`- 来源: 账号`) or a quote (`> 来源: 账号`,
 /// blank lines between): `来源`/`公众号`, `发布时间` (or `发布时间(UTC)`), `原文链接`, then an
 /// optional `---` rule. `未知` (unknown) is no name at all; a UTC time is dated in China Standard
-/// Time, as every record is. Returns (source, date, url, first body line, format).
+/// Time, as every record is.
 fn listed_header(all: &[&str], from: usize) -> Option<Header> {
     static ITEM: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
@@ -482,9 +475,7 @@ fn listed_header(all: &[&str], from: usize) -> Option<Header> {
         quoted = &c[1] == ">";
         let value = c[3].to_string();
         match &c[2] {
-            "来源" | "公众号" => {
-                source = Some(if matches!(value.as_str(), "未知" | "unknown" | "-") { String::new() } else { value })
-            }
+            "来源" | "公众号" => source = Some(if names_no_one(&value) { String::new() } else { value }),
             "原文链接" | "原文地址" => {
                 // `[URL](URL)` or `<URL>` as some writers link it.
                 let v = value.trim_start_matches(['[', '<']);
@@ -505,11 +496,22 @@ fn listed_header(all: &[&str], from: usize) -> Option<Header> {
     while all.get(at).is_some_and(|l| l.trim().is_empty()) {
         at += 1;
     }
-    if all.get(at).is_some_and(|l| l.trim().len() >= 3 && l.trim().chars().all(|c| c == '-')) {
+    if all.get(at).is_some_and(|l| is_rule(l)) {
         at += 1;
     }
     let format = if quoted { Format::QuoteHeader } else { Format::ListHeader };
     Some(Header { source, date, url, fetch_date, body_from: at, format })
+}
+
+/// Whether a labelled account is the tools' word for none (`未知`, unknown).
+pub(crate) fn names_no_one(value: &str) -> bool {
+    matches!(value, "未知" | "unknown" | "-")
+}
+
+/// A Markdown thematic break of dashes (`---`, `----`), as tools put between header and body.
+fn is_rule(line: &str) -> bool {
+    let l = line.trim();
+    l.len() >= 3 && l.chars().all(|c| c == '-')
 }
 
 /// What a header of labelled lines says, and where the body starts.
@@ -587,8 +589,7 @@ fn fetched_footer(body: &str) -> Option<(String, String)> {
     let fetched = china_time_as_utc(&c[1])?;
     let mut kept = before.trim_end();
     if let Some((above, rule)) = kept.rsplit_once('\n')
-        && rule.trim().len() >= 3
-        && rule.trim().chars().all(|c| c == '-')
+        && is_rule(rule)
     {
         kept = above;
     }
