@@ -144,15 +144,11 @@ pub fn feed_doc(bytes: &[u8], feed_url: &str) -> Result<FeedDoc> {
         // which a full-text item does not lead to (they would be requests to WeChat).
         let own_links = article_links(&own);
         let inner = if full.is_some() { Vec::new() } else { article_links(&format!("{summary}\n{content}")) };
-        for (i, url) in own_links.iter().take(1).chain(&inner).enumerate() {
+        // The whole text belongs to the item's own first address (a full-text item has no inner
+        // links to take it).
+        for (i, url) in own_links.into_iter().chain(inner).enumerate() {
             if seen.insert(url.clone()) {
-                let full = if i == 0 && !own_links.is_empty() { full.take() } else { None };
-                items.push(FeedItem { url: url.clone(), published, full });
-            }
-        }
-        for url in own_links.iter().skip(1) {
-            if seen.insert(url.clone()) {
-                items.push(FeedItem { url: url.clone(), published, full: None });
+                items.push(FeedItem { url, published, full: if i == 0 { full.take() } else { None } });
             }
         }
     }
