@@ -141,6 +141,7 @@ pub fn normalise_file(text: &str, extra_fields: bool, given: &Given, place: Plac
             "not a record in a format wxsec reads (README, \"Formats read\"): no front matter, no `# title` with an account line or a labelled header under it, no exporter title and account line".to_string(),
         );
     };
+    // Set here, once, for every outcome of a file in a known format.
     let format = parsed.format.name();
     let mut n = normalise_parsed(parsed, extra_fields, given, place);
     n.format = Some(format);
@@ -253,15 +254,7 @@ fn normalise_parsed(mut parsed: parse::Parsed, extra_fields: bool, given: &Given
     } else {
         ("clean", String::new())
     };
-    Normalised {
-        outcome: Outcome::Clean,
-        record: Some(written),
-        url,
-        kind,
-        reason,
-        format: Some(parsed.format.name()),
-        source_given,
-    }
+    Normalised { outcome: Outcome::Clean, record: Some(written), url, kind, reason, format: None, source_given }
 }
 
 /// A title as meant: literal `\n` escapes are the line breaks of a text post, entities decoded.
@@ -348,7 +341,7 @@ fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool, extra_fields: 
         url: url.to_string(),
         kind: "other-site",
         reason,
-        format: Some(parsed.format.name()),
+        format: None,
         source_given: false,
     }
 }
