@@ -164,7 +164,7 @@ pub async fn run(
             if opts.images == Images::Local
                 && let Ok(Target::File(page)) = Target::parse(target)
             {
-                let base = page.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let base = store::folder_of(&page);
                 let (body, _) = crate::assets::copy_saved_images(&record.article.body, base, &opts.out, &relative)?;
                 record.article.body = body;
             }

@@ -60,6 +60,11 @@ pub fn write_atomic(out: &Path, relative: &Path, contents: &[u8]) -> Result<Path
     Ok(path)
 }
 
+/// The folder a path is in, `.` for a bare file name (whose parent is the empty path).
+pub fn folder_of(path: &Path) -> &Path {
+    path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
 /// Makes the renames in a folder durable. Where the platform cannot sync a folder the renames
 /// still stand; only their durability across a power cut is then the file system's.
 pub fn sync_dir(dir: &Path) {

@@ -588,18 +588,11 @@ fn local_images(
         let record = crate::assets::abs(file);
         let record = record.strip_prefix(crate::assets::abs(&opts.root)).map(Path::to_path_buf).unwrap_or(record);
         // Images the input linked by a path beside it (`./images/…`, as backups keep them).
-        let base = source.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let (text, copied) = crate::assets::copy_saved_images(&read, base, &opts.root, &record)?;
+        let (text, copied) = crate::assets::copy_saved_images(&read, store::folder_of(source), &opts.root, &record)?;
         summary.images += copied;
         let urls = crate::assets::image_urls(&text);
-        if urls.is_empty() {
-            if text != read {
-                let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                store::write_atomic(dir, Path::new(file.file_name().unwrap_or_default()), text.as_bytes())?;
-            }
-            continue;
-        }
-        let (map, failed) = runtime.block_on(localiser.localise(&urls, &record))?;
+        let (map, failed) =
+            if urls.is_empty() { Default::default() } else { runtime.block_on(localiser.localise(&urls, &record))? };
         summary.images_failed += failed.len();
         for f in &failed {
             warn(&Error::Network {
@@ -609,13 +602,8 @@ fn local_images(
             });
         }
         if !map.is_empty() || text != read {
-            let dir = file.parent().unwrap_or(Path::new("."));
             let name = Path::new(file.file_name().unwrap_or_default());
-            store::write_atomic(
-                if dir.as_os_str().is_empty() { Path::new(".") } else { dir },
-                name,
-                crate::assets::rewrite(&text, &map).as_bytes(),
-            )?;
+            store::write_atomic(store::folder_of(file), name, crate::assets::rewrite(&text, &map).as_bytes())?;
         }
     }
     summary.images += localiser.downloaded;
