@@ -33,10 +33,15 @@ macro_rules! outln {
 /// Set by `--quiet`: summary lines and warnings are not printed.
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Whether `--quiet` was given.
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A summary or warning line on standard error, unless `--quiet`.
 macro_rules! noteln {
     ($($arg:tt)*) => {
-        if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        if !quiet() {
             errln!($($arg)*);
         }
     };
@@ -549,7 +554,7 @@ fn import_cmd(opts: ImportOptions, targets: Vec<String>, json: bool) -> ProcessE
                 } else {
                     stdout_line(format_args!("{}", written.path.display()))
                 };
-                if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+                if !quiet() {
                     for f in &written.failed_images {
                         say(&format!("wxsec: {}: {} (the image kept its remote link)", f.url, f.error));
                     }
@@ -644,7 +649,7 @@ fn init_logging(verbose: u8, quiet: bool, color: ColorChoice) {
 
 /// A progress bar on a terminal; nothing when stderr is a file or a pipe (cron), or with --quiet.
 fn progress_bar() -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() || QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+    if !std::io::stderr().is_terminal() || quiet() {
         return None;
     }
     let bar = ProgressBar::new(0);
@@ -729,10 +734,8 @@ fn config_home_file() -> Option<PathBuf> {
 /// a name set and not found is an error, said by the read), else `wxsec/config.toml` in the
 /// user's configuration folder (`$XDG_CONFIG_HOME`, or `~/.config`) when it is there.
 fn default_config() -> Option<PathBuf> {
-    if std::env::var_os("WXSEC_CONFIG").is_some_and(|p| !p.is_empty()) {
-        return config_home_file();
-    }
-    config_home_file().filter(|p| p.is_file())
+    let named = std::env::var_os("WXSEC_CONFIG").is_some_and(|p| !p.is_empty());
+    config_home_file().filter(|p| named || p.is_file())
 }
 
 fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: CrawlSettings) -> ProcessExit {
@@ -836,10 +839,9 @@ fn status_cmd(config: Option<PathBuf>, out: Option<PathBuf>, state: Option<PathB
 
 /// An http(s) address with a host, for `--base-url`.
 fn http_base(s: &str) -> Result<String, String> {
-    match url::Url::parse(s) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(s.to_string()),
-        _ => Err("an http(s) address such as https://example.org/feeds".to_string()),
-    }
+    wxsec::crawl::config::check_http(s)
+        .map(|()| s.to_string())
+        .map_err(|e| format!("{e}; give one such as https://example.org/feeds"))
 }
 
 fn feed_cmd(

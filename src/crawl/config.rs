@@ -357,7 +357,8 @@ impl CrawlSettings {
     }
 }
 
-fn check_http(url: &str) -> std::result::Result<(), String> {
+/// `Ok` when `url` is an http(s) address with a host (a feed, a base for feed links).
+pub fn check_http(url: &str) -> std::result::Result<(), String> {
     match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
         _ => Err(format!("{url:?} is not an http(s) address")),
