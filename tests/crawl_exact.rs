@@ -169,7 +169,7 @@ async fn no_request_to_the_host_before_retry_after_allows() {
     }
     // The host's wider spacing is kept for later runs.
     let state = wxsec::archive::State::open(&s.archive().join(".wxsec/state.sqlite")).unwrap();
-    assert!(state.setting("wechat_pause_until_ms").unwrap().is_some());
+    assert!(state.host_state(state.host()).unwrap().pause_until_ms > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

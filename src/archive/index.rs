@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use regex::Regex;
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{State, id_key};
+use super::db::Value;
+use super::{Dialect, State, id_key};
 use crate::article::ArticleId;
 use crate::entities::{self, Entities};
 use crate::error::{Error, Result};
@@ -182,31 +182,46 @@ pub fn index_words(text: &str, out: &mut String) {
     }
 }
 
-/// The FTS5 query for one search term, or `None` when the index cannot narrow it (no letters or
-/// digits): the record files decide. Pairs of characters must all occur; a single character,
-/// and a word the term ends with, match as a prefix. A word the term starts with may be the end
-/// of a longer word in the text (`𝕏漏洞` in `cccc𝕏漏洞`): the rest of the term narrows, the file
-/// decides. A term of one word matches words that start with it (`tomca` finds Tomcat).
-fn term_query(term: &str) -> Option<String> {
+/// The index tokens one search term needs, each with whether it may be a prefix of a token
+/// (`None` when the index cannot narrow the term: no letters or digits; the record files
+/// decide). Pairs of characters must all occur; a single character, and a word the term ends
+/// with, match as a prefix. A word the term starts with may be the end of a longer word in the
+/// text (`𝕏漏洞` in `cccc𝕏漏洞`): the rest of the term narrows, the file decides. A term of one
+/// word matches words that start with it (`tomca` finds Tomcat).
+fn term_tokens(term: &str) -> Option<Vec<(String, bool)>> {
     let runs: Vec<(bool, &str)> = runs(term).collect();
     let starts_in_word = term.trim_start().starts_with(|c: char| c.is_alphanumeric() && !is_paired(c));
     let ends_in_word = term.trim_end().ends_with(|c: char| c.is_alphanumeric());
     let mut parts = Vec::new();
-    let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
     for (i, (paired, run)) in runs.iter().enumerate() {
         let chars: Vec<char> = run.chars().collect();
         let last = i + 1 == runs.len();
         if *paired && chars.len() > 1 {
-            parts.extend(chars.windows(2).map(|w| quote(&w.iter().collect::<String>())));
+            parts.extend(chars.windows(2).map(|w| (w.iter().collect::<String>(), false)));
         } else if i == 0 && starts_in_word && !*paired && runs.len() > 1 {
             continue;
         } else if *paired || (last && ends_in_word) {
-            parts.push(format!("{} *", quote(&run.to_lowercase())));
+            parts.push((run.to_lowercase(), true));
         } else {
-            parts.push(quote(&run.to_lowercase()));
+            parts.push((run.to_lowercase(), false));
         }
     }
-    (!parts.is_empty()).then(|| parts.join(" AND "))
+    (!parts.is_empty()).then_some(parts)
+}
+
+/// The query for every term's tokens, in the store's language: an FTS5 expression, or a
+/// PostgreSQL `tsquery`.
+fn match_query(tokens: &[(String, bool)], dialect: Dialect) -> String {
+    let each = tokens.iter().map(|(t, prefix)| match dialect {
+        Dialect::Sqlite => format!("\"{}\"{}", t.replace('"', "\"\""), if *prefix { " *" } else { "" }),
+        Dialect::Postgres => {
+            format!("'{}'{}", t.replace('\\', "\\\\").replace('\'', "''"), if *prefix { ":*" } else { "" })
+        }
+    });
+    each.collect::<Vec<_>>().join(match dialect {
+        Dialect::Sqlite => " AND ",
+        Dialect::Postgres => " & ",
+    })
 }
 
 /// Text folded for matching a term: lower case, runs of white space as one space.
@@ -265,79 +280,93 @@ pub fn plain_words(md: &str) -> String {
 
 /// Adds or replaces the entry of one record file.
 pub fn upsert(state: &State, e: &Entry) -> Result<()> {
-    let conn = state.conn();
-    let err = |x: rusqlite::Error| state.sql_error(&x);
-    // A savepoint, so that an upsert is whole both alone and inside a caller's batch.
-    conn.execute_batch("SAVEPOINT upsert").map_err(err)?;
-    let result = upsert_in(conn, e);
-    match result {
-        Ok(()) => conn.execute_batch("RELEASE upsert").map_err(err),
-        Err(x) => {
-            let _ = conn.execute_batch("ROLLBACK TO upsert; RELEASE upsert");
-            Err(err(x))
-        }
-    }
+    // Whole both alone and inside a caller's batch.
+    state.db().atomic(|| upsert_in(state, e))
 }
 
 /// Adds or replaces an entry inside a transaction the caller rolls back whole on any error
 /// (`normalise`, `reindex`). No savepoint of its own: FTS5 writes its pending words to disk at
 /// every savepoint, and one per record made a segment per record and most of indexing's time.
 pub fn upsert_in_batch(state: &State, e: &Entry) -> Result<()> {
-    upsert_in(state.conn(), e).map_err(|x| state.sql_error(&x))
+    upsert_in(state, e)
 }
 
-fn upsert_in(tx: &rusqlite::Connection, e: &Entry) -> rusqlite::Result<()> {
-    let old: Option<i64> =
-        tx.prepare_cached("SELECT id FROM records WHERE path = ?1")?.query_row([&e.path], |r| r.get(0)).optional()?;
-    if let Some(id) = old {
-        remove_id(tx, id)?;
+/// PostgreSQL refuses a lexeme of 2 KiB or more: such a "word" (a run of base64, say) is no
+/// search term anyone types.
+const LONGEST_TOKEN: usize = 1024;
+
+fn upsert_in(state: &State, e: &Entry) -> Result<()> {
+    let db = state.db();
+    if let Some(old) = db.query_row("SELECT id FROM records WHERE path = ?1", &[(&e.path).into()])? {
+        remove_id(state, old.int(0))?;
     }
     let cvss = e.entities.cvss.iter().copied().fold(None, |m: Option<f32>, s| Some(m.map_or(s, |m| m.max(s))));
-    tx.prepare_cached(
-        "INSERT INTO records (path, key, account, url, title, source, date, fetch_date, cvss, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![e.path, e.key, e.account, e.url, e.title, e.source, e.date, e.fetch_date, cvss, e.hash])?;
-    let id = tx.last_insert_rowid();
-    tx.prepare_cached("INSERT INTO records_fts (rowid, words) VALUES (?1, ?2)")?.execute(params![id, e.words])?;
-    let mut ids =
-        tx.prepare_cached("INSERT OR IGNORE INTO record_entities (record, kind, value) VALUES (?1, ?2, ?3)")?;
+    let id = db
+        .query_row(
+            "INSERT INTO records (path, key, account, url, title, source, date, fetch_date, cvss, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+            &[
+                (&e.path).into(),
+                e.key.as_ref().into(),
+                (&e.account).into(),
+                (&e.url).into(),
+                (&e.title).into(),
+                (&e.source).into(),
+                (&e.date).into(),
+                (&e.fetch_date).into(),
+                cvss.map(f64::from).into(),
+                (&e.hash).into(),
+            ],
+        )?
+        .map_or(0, |r| r.int(0));
+    match db.dialect() {
+        Dialect::Sqlite => {
+            db.execute("INSERT INTO records_fts (rowid, words) VALUES (?1, ?2)", &[id.into(), (&e.words).into()])?;
+        }
+        Dialect::Postgres => {
+            let words: Vec<&str> = e.words.split(' ').filter(|w| !w.is_empty() && w.len() < LONGEST_TOKEN).collect();
+            db.execute(
+                "INSERT INTO records_words (id, words) VALUES (?1, array_to_tsvector(string_to_array(?2, ' ')))",
+                &[id.into(), words.join(" ").as_str().into()],
+            )?;
+        }
+    }
     for (kind, value) in e.entities.ids() {
-        ids.execute(params![id, kind, value])?;
+        db.execute(
+            "INSERT INTO record_entities (record, kind, value) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            &[id.into(), kind.into(), value.into()],
+        )?;
     }
     Ok(())
 }
 
-fn remove_id(conn: &rusqlite::Connection, id: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM records_fts WHERE rowid = ?1")?.execute([id])?;
-    conn.prepare_cached("DELETE FROM record_entities WHERE record = ?1")?.execute([id])?;
-    conn.prepare_cached("DELETE FROM records WHERE id = ?1")?.execute([id])?;
+fn remove_id(state: &State, id: i64) -> Result<()> {
+    let db = state.db();
+    match db.dialect() {
+        Dialect::Sqlite => db.execute("DELETE FROM records_fts WHERE rowid = ?1", &[id.into()])?,
+        Dialect::Postgres => db.execute("DELETE FROM records_words WHERE id = ?1", &[id.into()])?,
+    };
+    db.execute("DELETE FROM record_entities WHERE record = ?1", &[id.into()])?;
+    db.execute("DELETE FROM records WHERE id = ?1", &[id.into()])?;
     Ok(())
 }
 
 /// Drops the entry of a record file (it turned out to be a stub, or is gone).
 pub fn remove(state: &State, path: &str) -> Result<()> {
-    let conn = state.conn();
-    let id: Option<i64> = conn
-        .query_row("SELECT id FROM records WHERE path = ?1", [path], |r| r.get(0))
-        .optional()
-        .map_err(|x| state.sql_error(&x))?;
-    match id {
-        Some(id) => remove_id(conn, id).map_err(|x| state.sql_error(&x)),
+    match state.db().query_row("SELECT id FROM records WHERE path = ?1", &[path.into()])? {
+        Some(r) => remove_id(state, r.int(0)),
         None => Ok(()),
     }
 }
 
 /// How many records the index holds.
 pub fn count(state: &State) -> Result<i64> {
-    state.conn().query_row("SELECT count(*) FROM records", [], |r| r.get(0)).map_err(|x| state.sql_error(&x))
+    state.db().query_int("SELECT count(*) FROM records", &[])
 }
 
 /// The hash of a record file as it was indexed, if it is.
 pub fn indexed_hash(state: &State, path: &str) -> Result<Option<String>> {
-    let err = |x: rusqlite::Error| state.sql_error(&x);
-    let mut stmt = state.conn().prepare_cached("SELECT hash FROM records WHERE path = ?1").map_err(err)?;
-    stmt.query_row([path], |r| r.get(0)).optional().map_err(err)
+    Ok(state.db().query_row("SELECT hash FROM records WHERE path = ?1", &[path.into()])?.map(|r| r.text(0)))
 }
 
 /// How a record's path is kept: relative to the archive folder when inside it.
@@ -367,12 +396,15 @@ pub fn reindex(state: &State, root: &Path) -> Result<ReindexSummary> {
     files.sort();
     let mut summary = ReindexSummary::default();
     state.batch(|s| {
-        s.conn()
-            .execute_batch(
+        s.db().batch(match s.db().dialect() {
+            Dialect::Sqlite => {
                 "INSERT INTO records_fts (records_fts) VALUES ('delete-all'); DELETE FROM record_entities;
-                 DELETE FROM records; DELETE FROM settings WHERE name = 'index_emptied';",
-            )
-            .map_err(|x| s.sql_error(&x))?;
+                 DELETE FROM records; DELETE FROM settings WHERE name = 'index_emptied';"
+            }
+            Dialect::Postgres => {
+                "TRUNCATE records_words, record_entities, records; DELETE FROM settings WHERE name = 'index_emptied';"
+            }
+        })?;
         // Reading and parsing the files on every core; this thread only writes the index.
         let next = std::sync::atomic::AtomicUsize::new(0);
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
@@ -469,8 +501,10 @@ pub struct Hit {
 /// archive folder the indexed paths are relative to: each hit is confirmed against its record
 /// file, and its snippet cut from it.
 pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) -> Result<Vec<Hit>> {
-    let mut sql = String::from("SELECT r.id, r.title, r.source, r.date, r.url, r.path FROM records r WHERE 1");
-    let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+    let db = state.db();
+    let dialect = db.dialect();
+    let mut sql = String::from("SELECT r.id, r.title, r.source, r.date, r.url, r.path FROM records r WHERE TRUE");
+    let mut args: Vec<String> = Vec::new();
     // Control characters match nothing a record holds, and a NUL ends FTS5's reading of a quoted
     // phrase early ("unterminated string"): they are not part of any term.
     let terms: Vec<String> = q
@@ -479,54 +513,59 @@ pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) ->
         .map(|t| t.chars().filter(|c| !c.is_control()).collect::<String>())
         .filter(|t| !t.trim().is_empty())
         .collect();
-    let matches: Vec<String> = terms.iter().filter_map(|t| term_query(t)).collect();
-    if !matches.is_empty() {
-        let expr = matches.join(" AND ");
-        // Few candidates are looked up one by one and sorted; many (a common word) are met by
-        // walking the records newest first and stopping at the limit, which reads a few pages
-        // of the file instead of every candidate's row.
-        let many: i64 = state
-            .conn()
-            .query_row("SELECT count(*) FROM records_fts WHERE records_fts MATCH ?1", [&expr], |r| r.get(0))
-            .map_err(|x| state.sql_error(&x))?;
-        let walk = if many > 1000 { "+" } else { "" };
-        sql.push_str(&format!(" AND {walk}r.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)"));
-        args.push(Box::new(expr));
+    let tokens: Vec<(String, bool)> = terms.iter().filter_map(|t| term_tokens(t)).flatten().collect();
+    if !tokens.is_empty() {
+        let expr = match_query(&tokens, dialect);
+        args.push(expr);
+        let n = args.len();
+        match dialect {
+            Dialect::Sqlite => {
+                // Few candidates are looked up one by one and sorted; many (a common word) are
+                // met by walking the records newest first and stopping at the limit, which reads
+                // a few pages of the file instead of every candidate's row.
+                let many = db.query_int(
+                    "SELECT count(*) FROM records_fts WHERE records_fts MATCH ?1",
+                    &[args[n - 1].as_str().into()],
+                )?;
+                let walk = if many > 1000 { "+" } else { "" };
+                sql.push_str(&format!(
+                    " AND {walk}r.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?{n})"
+                ));
+            }
+            Dialect::Postgres => {
+                sql.push_str(&format!(
+                    " AND r.id IN (SELECT id FROM records_words WHERE words @@ CAST(?{n} AS tsquery))"
+                ));
+            }
+        }
     }
     if let Some(s) = &q.source {
-        sql.push_str(" AND (r.source = ? OR r.account = ?)");
-        args.push(Box::new(s.clone()));
-        args.push(Box::new(s.clone()));
+        args.push(s.clone());
+        sql.push_str(&format!(" AND (r.source = ?{0} OR r.account = ?{0})", args.len()));
     }
     if let Some(d) = q.since {
-        sql.push_str(" AND r.date >= ?");
-        args.push(Box::new(d.format("%Y-%m-%d").to_string()));
+        args.push(d.format("%Y-%m-%d").to_string());
+        sql.push_str(&format!(" AND r.date >= ?{}", args.len()));
     }
     if let Some(id) = &q.id {
-        sql.push_str(" AND r.id IN (SELECT record FROM record_entities WHERE value = ?)");
-        args.push(Box::new(normal_id(id)));
+        args.push(normal_id(id));
+        sql.push_str(&format!(" AND r.id IN (SELECT record FROM record_entities WHERE value = ?{})", args.len()));
     }
     sql.push_str(" ORDER BY r.date DESC, r.fetch_date DESC, r.path");
-    let conn = state.conn();
-    let err = |x: rusqlite::Error| state.sql_error(&x);
-    let mut stmt = conn.prepare(&sql).map_err(err)?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter().map(|a| a.as_ref()))).map_err(err)?;
+    let params: Vec<Value> = args.iter().map(|a| a.as_str().into()).collect();
+    let rows = db.query(&sql, &params)?;
     let mut needles: Vec<String> = terms.clone();
     if let Some(id) = &q.id {
         needles.push(normal_id(id));
     }
     let folded_terms: Vec<String> = terms.iter().map(|t| fold(t)).collect();
     let mut hits = Vec::new();
-    while hits.len() < q.limit {
-        let Some(row) = rows.next().map_err(err)? else { break };
-        let (id, title, source, date, url, path): (i64, String, String, String, String, String) = (
-            row.get(0).map_err(err)?,
-            row.get(1).map_err(err)?,
-            row.get(2).map_err(err)?,
-            row.get(3).map_err(err)?,
-            row.get(4).map_err(err)?,
-            row.get(5).map_err(err)?,
-        );
+    for row in rows {
+        if hits.len() >= q.limit {
+            break;
+        }
+        let (id, title, source, date, url, path) =
+            (row.int(0), row.text(1), row.text(2), row.text(3), row.text(4), row.text(5));
         let file = if Path::new(&path).is_absolute() { PathBuf::from(&path) } else { root.join(&path) };
         // The index narrows; the file decides. A record gone since it was indexed is no hit,
         // and neither is one whose pairs of characters occur but not side by side.
@@ -576,7 +615,6 @@ pub struct Listed {
 
 /// The newest `limit` records, of one account or of all, newest first.
 pub fn newest(state: &State, account: Option<&str>, limit: usize) -> Result<Vec<Listed>> {
-    let err = |x: rusqlite::Error| state.sql_error(&x);
     // Two statements, so that each has its index: one account's records by (account, date), all
     // of them by (date, fetch_date, path); one `account = ?1 OR ?1 IS NULL` could use neither.
     let sql = match account {
@@ -586,34 +624,23 @@ pub fn newest(state: &State, account: Option<&str>, limit: usize) -> Result<Vec<
         }
         None => {
             "SELECT id, path, key, account, url, title, source, date, fetch_date FROM records
-             WHERE ?1 IS NULL ORDER BY date DESC, fetch_date DESC, path LIMIT ?2"
+             WHERE CAST(?1 AS TEXT) IS NULL ORDER BY date DESC, fetch_date DESC, path LIMIT ?2"
         }
     };
-    let mut stmt = state.conn().prepare_cached(sql).map_err(err)?;
-    let found = stmt
-        .query_map(params![account, limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                Listed {
-                    path: r.get(1)?,
-                    key: r.get(2)?,
-                    account: r.get(3)?,
-                    url: r.get(4)?,
-                    title: r.get(5)?,
-                    source: r.get(6)?,
-                    date: r.get(7)?,
-                    fetch_date: r.get(8)?,
-                    ids: Vec::new(),
-                },
-            ))
-        })
-        .map_err(err)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(err)?;
+    let found = state.db().query(sql, &[account.into(), (limit.min(i64::MAX as usize) as i64).into()])?;
     let mut out = Vec::with_capacity(found.len());
-    for (id, mut row) in found {
-        row.ids = record_ids(state, id, None)?;
-        out.push(row);
+    for r in found {
+        out.push(Listed {
+            path: r.text(1),
+            key: r.opt_text(2),
+            account: r.text(3),
+            url: r.text(4),
+            title: r.text(5),
+            source: r.text(6),
+            date: r.text(7),
+            fetch_date: r.text(8),
+            ids: record_ids(state, r.int(0), None)?,
+        });
     }
     Ok(out)
 }
@@ -637,8 +664,8 @@ pub struct FeedPlan {
 /// The plans of every feed: the one of all accounts first, then one per account in order, each
 /// of its newest `limit` records. One pass over the index, reading no record file.
 pub fn feed_plans(state: &State, limit: usize) -> Result<Vec<FeedPlan>> {
-    let err = |x: rusqlite::Error| state.sql_error(&x);
-    let conn = state.conn();
+    let db = state.db();
+    let limit = limit.min(i64::MAX as usize) as i64;
     let sign = |rows: &[(String, String)]| {
         let mut h = String::new();
         for (path, hash) in rows {
@@ -650,28 +677,20 @@ pub fn feed_plans(state: &State, limit: usize) -> Result<Vec<FeedPlan>> {
         format!("{:016x}", crate::store::fnv1a(h.as_bytes()))
     };
     let mut plans = Vec::new();
-    let mut stmt = conn
-        .prepare("SELECT source, path, hash FROM records ORDER BY date DESC, fetch_date DESC, path LIMIT ?1")
-        .map_err(err)?;
-    let mut source = String::new();
-    let mut rows = Vec::new();
-    let mut q = stmt.query([limit as i64]).map_err(err)?;
-    while let Some(r) = q.next().map_err(err)? {
-        if rows.is_empty() {
-            source = r.get(0).map_err(err)?;
-        }
-        rows.push((r.get(1).map_err(err)?, r.get(2).map_err(err)?));
-    }
+    let all = db.query(
+        "SELECT source, path, hash FROM records ORDER BY date DESC, fetch_date DESC, path LIMIT ?1",
+        &[limit.into()],
+    )?;
+    let source = all.first().map(|r| r.text(0)).unwrap_or_default();
+    let rows: Vec<(String, String)> = all.iter().map(|r| (r.text(1), r.text(2))).collect();
     plans.push(FeedPlan { account: None, source, signature: sign(&rows), entries: rows.len() });
-    let mut stmt = conn
-        .prepare(
-            "SELECT account, source, path, hash FROM (
-                SELECT account, source, path, hash, row_number() OVER
-                    (PARTITION BY account ORDER BY date DESC, fetch_date DESC, path) AS n FROM records)
-             WHERE n <= ?1 ORDER BY account, n",
-        )
-        .map_err(err)?;
-    let mut q = stmt.query([limit as i64]).map_err(err)?;
+    let each = db.query(
+        "SELECT account, source, path, hash FROM (
+            SELECT account, source, path, hash, row_number() OVER
+                (PARTITION BY account ORDER BY date DESC, fetch_date DESC, path) AS n FROM records) AS ranked
+         WHERE n <= ?1 ORDER BY account, n",
+        &[limit.into()],
+    )?;
     // The account being read, its name, and its entries' paths and hashes.
     type Feed = (String, String, Vec<(String, String)>);
     let mut current: Option<Feed> = None;
@@ -680,14 +699,14 @@ pub fn feed_plans(state: &State, limit: usize) -> Result<Vec<FeedPlan>> {
             plans.push(FeedPlan { account: Some(account), source, signature: sign(&rows), entries: rows.len() });
         }
     };
-    while let Some(r) = q.next().map_err(err)? {
-        let account: String = r.get(0).map_err(err)?;
-        let row = (r.get(2).map_err(err)?, r.get(3).map_err(err)?);
+    for r in each {
+        let account = r.text(0);
+        let row = (r.text(2), r.text(3));
         match &mut current {
             Some((a, _, rows)) if *a == account => rows.push(row),
             _ => {
                 finish(current.take(), &mut plans);
-                current = Some((account, r.get(1).map_err(err)?, vec![row]));
+                current = Some((account, r.text(1), vec![row]));
             }
         }
     }
@@ -697,30 +716,29 @@ pub fn feed_plans(state: &State, limit: usize) -> Result<Vec<FeedPlan>> {
 
 /// The signature a feed file was last written with.
 pub fn feed_signature(state: &State, name: &str) -> Result<Option<String>> {
-    let err = |x: rusqlite::Error| state.sql_error(&x);
-    let mut stmt = state.conn().prepare_cached("SELECT signature FROM feeds WHERE name = ?1").map_err(err)?;
-    stmt.query_row([name], |r| r.get(0)).optional().map_err(err)
+    Ok(state.db().query_row("SELECT signature FROM feeds WHERE name = ?1", &[name.into()])?.map(|r| r.text(0)))
 }
 
 /// Records the signature a feed file was written with.
 pub fn set_feed_signature(state: &State, name: &str, signature: &str) -> Result<()> {
-    let err = |x: rusqlite::Error| state.sql_error(&x);
-    let mut stmt =
-        state.conn().prepare_cached("INSERT OR REPLACE INTO feeds (name, signature) VALUES (?1, ?2)").map_err(err)?;
-    stmt.execute(params![name, signature]).map(|_| ()).map_err(err)
+    state
+        .db()
+        .execute(
+            "INSERT INTO feeds (name, signature) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET signature = excluded.signature",
+            &[name.into(), signature.into()],
+        )
+        .map(|_| ())
 }
 
 /// The entity ids of one indexed record (of one kind, or all), sorted by kind and value.
 pub(crate) fn record_ids(state: &State, record: i64, kind: Option<&str>) -> Result<Vec<String>> {
-    let err = |x: rusqlite::Error| state.sql_error(&x);
-    let mut stmt = state
-        .conn()
-        .prepare_cached(
-            "SELECT value FROM record_entities WHERE record = ?1 AND (?2 IS NULL OR kind = ?2) ORDER BY kind, value",
-        )
-        .map_err(err)?;
-    let ids = stmt.query_map(params![record, kind], |r| r.get(0)).map_err(err)?;
-    ids.collect::<rusqlite::Result<Vec<String>>>().map_err(err)
+    let rows = state.db().query(
+        "SELECT value FROM record_entities WHERE record = ?1 AND (CAST(?2 AS TEXT) IS NULL OR kind = ?2)
+         ORDER BY kind, value",
+        &[record.into(), kind.into()],
+    )?;
+    Ok(rows.iter().map(|r| r.text(0)).collect())
 }
 
 /// An id as the index keeps it: upper case, GHSA groups lower case.
@@ -833,6 +851,10 @@ mod tests {
         assert!(titles(&q(&["勒索"])).is_empty(), "a record gone from disk is no hit");
         remove(&state, "a.md").unwrap();
         assert!(titles(&q(&["代码执行"])).is_empty());
+    }
+
+    fn term_query(term: &str) -> Option<String> {
+        term_tokens(term).map(|t| match_query(&t, Dialect::Sqlite))
     }
 
     #[test]

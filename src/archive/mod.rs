@@ -5,12 +5,18 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 
 mod articles;
+pub mod db;
+mod hosts;
 pub mod index;
 
 pub use articles::{Row, Status, id_key};
+pub use db::{Dialect, is_server};
+pub use hosts::{HostField, HostState, HostStatus};
+
+use db::Db;
 
 use crate::error::{Error, Result};
 
@@ -77,33 +83,144 @@ const MIGRATIONS: &[&str] = &[
      CREATE VIRTUAL TABLE records_fts USING fts5(words, content = '', contentless_delete = 1, detail = none,
         tokenize = 'unicode61 remove_diacritics 0');
      CREATE TABLE feeds (name TEXT PRIMARY KEY, signature TEXT NOT NULL);",
+    HOSTS_MIGRATION,
 ];
 
-/// The state file of a crawl.
+/// Migrations in PostgreSQL's SQL, step for step the same schema as [`MIGRATIONS`]: a state
+/// moved from one store to the other keeps its version number. The search index's words are a
+/// `tsvector` of the same tokens FTS5 keeps.
+const PG_MIGRATIONS: &[&str] = &[
+    "CREATE TABLE articles (
+        key TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_attempt BIGINT NOT NULL DEFAULT 0,
+        record_path TEXT,
+        content_hash TEXT,
+        first_seen BIGINT NOT NULL,
+        fetched_at BIGINT,
+        source TEXT
+     );
+     CREATE TABLE aliases (alias TEXT PRIMARY KEY, key TEXT NOT NULL);
+     CREATE TABLE sources (name TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, last_polled BIGINT);
+     CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    "ALTER TABLE articles ADD COLUMN depth BIGINT NOT NULL DEFAULT 0;
+     CREATE INDEX articles_queue ON articles (status, next_attempt);",
+    "CREATE TABLE records (
+        id BIGSERIAL PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        key TEXT,
+        account TEXT NOT NULL,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        source TEXT NOT NULL,
+        date TEXT NOT NULL,
+        fetch_date TEXT NOT NULL,
+        cvss DOUBLE PRECISION
+     );
+     CREATE INDEX records_date ON records (date);
+     CREATE INDEX records_account ON records (account, date);
+     CREATE TABLE record_entities (
+        record BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (record, kind, value)
+     );
+     CREATE INDEX record_entities_value ON record_entities (value);
+     ALTER TABLE articles ADD COLUMN replace_path TEXT;",
+    // 4 converted SQLite's waits to milliseconds: a server state was never in seconds.
+    "SELECT 1",
+    "ALTER TABLE records ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+     CREATE INDEX records_order ON records (date DESC, fetch_date DESC, path);
+     CREATE TABLE records_words (id BIGINT PRIMARY KEY, words tsvector NOT NULL);
+     CREATE INDEX records_words_gin ON records_words USING gin (words);
+     CREATE TABLE feeds (name TEXT PRIMARY KEY, signature TEXT NOT NULL);",
+    HOSTS_MIGRATION,
+];
+
+/// 6: claims with leases (an article or a source is worked on by one host at a time, and a host
+/// that dies lets go when its lease runs out), the host that fetched each article, and each
+/// host's own politeness and cool-down: WeChat limits an egress address, not a fleet.
+const HOSTS_MIGRATION: &str = "ALTER TABLE articles ADD COLUMN lease_owner TEXT;
+     ALTER TABLE articles ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
+     ALTER TABLE articles ADD COLUMN fetched_by TEXT;
+     ALTER TABLE sources ADD COLUMN lease_owner TEXT;
+     ALTER TABLE sources ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
+     CREATE TABLE hosts (
+        name TEXT PRIMARY KEY,
+        blocked_until_ms BIGINT NOT NULL DEFAULT 0,
+        pause_until_ms BIGINT NOT NULL DEFAULT 0,
+        interval_ms BIGINT NOT NULL DEFAULT 0,
+        slow_until_ms BIGINT NOT NULL DEFAULT 0,
+        last_seen_ms BIGINT NOT NULL DEFAULT 0,
+        running BIGINT NOT NULL DEFAULT 0
+     );";
+
+/// The settings a host's cool-down was kept in before schema 6, when one state had one host.
+const HOST_SETTINGS: [(&str, &str); 4] = [
+    ("blocked_until_ms", "blocked_until_ms"),
+    ("wechat_pause_until_ms", "pause_until_ms"),
+    ("wechat_interval_ms", "interval_ms"),
+    ("wechat_slow_until_ms", "slow_until_ms"),
+];
+
+/// The state of an archive: a SQLite file, or a PostgreSQL database several hosts share.
 pub struct State {
-    conn: Connection,
+    db: Db,
     path: PathBuf,
+    /// The host this process works as (see [`host_name`]): the owner of its claims.
+    host: String,
 }
 
 /// The identity of wxsec's state files, so that a foreign SQLite file is not taken for one.
 const APPLICATION_ID: i64 = 0x7778_7365; // "wxse"
 
+/// The name this host works under in a shared state: `WXSEC_HOST`, or the machine's name.
+pub fn host_name() -> String {
+    if let Ok(h) = std::env::var("WXSEC_HOST")
+        && !h.trim().is_empty()
+    {
+        return h.trim().to_string();
+    }
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length, and gethostname writes at most that much.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    let name = if rc == 0 {
+        let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        String::new()
+    };
+    if name.is_empty() { "localhost".to_string() } else { name }
+}
+
+/// Whether a state exists to be read: a file on disk, or any server address (the server says).
+pub fn exists(location: &Path) -> bool {
+    db::is_server(location) || location.exists()
+}
+
 impl State {
-    /// Opens (creating or migrating) the state file. A file that is not SQLite, or a SQLite
-    /// file of another program, is refused with a message rather than reset.
+    /// Opens (creating or migrating) the state: a file, or a `postgres://` address. A file that
+    /// is not SQLite, or a SQLite file of another program, is refused with a message rather
+    /// than reset.
     pub fn open(path: &Path) -> Result<State> {
+        if db::is_server(path) {
+            let state = State::with(Db::postgres(path)?, path);
+            state.migrate_server(false)?;
+            return Ok(state);
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
         }
         let fresh = !path.exists() || std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
         let conn = Connection::open(path).map_err(|e| state_err(path, &e))?;
-        let state = State { conn, path: path.to_path_buf() };
         let check = |e: rusqlite::Error| state_err(path, &e);
         // Reading the header is where a corrupt or foreign file shows itself.
-        let (app_id, version) = identity(&state.conn).map_err(check)?;
+        let (app_id, version) = identity(&conn).map_err(check)?;
         if !fresh && app_id != APPLICATION_ID {
-            let tables: i64 =
-                state.conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(check)?;
+            let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(check)?;
             if tables > 0 || version != 0 {
                 return Err(Error::State {
                     path: path.to_path_buf(),
@@ -112,39 +229,42 @@ impl State {
             }
         }
         if version as usize > MIGRATIONS.len() {
-            return Err(Error::State {
-                path: path.to_path_buf(),
-                message: format!(
-                    "schema version {version} is newer than this wxsec ({}); upgrade wxsec",
-                    MIGRATIONS.len()
-                ),
-            });
+            return Err(newer(path, version));
         }
-        state.conn.pragma_update(None, "journal_mode", "WAL").map_err(check)?;
-        state.conn.pragma_update(None, "synchronous", "NORMAL").map_err(check)?;
-        state.conn.pragma_update(None, "foreign_keys", "ON").map_err(check)?;
-        state.conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(check)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(check)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(check)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(check)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(check)?;
+        let state = State::with(Db::sqlite(conn, path), path);
         state.migrate(version as usize)?;
         Ok(state)
     }
 
-    /// A second connection to a state file another connection of this process writes, for
-    /// reading from another thread (a `normalise` worker asking whether a record is indexed as it
-    /// is). It sees what was committed; nothing is created or migrated.
+    /// A second connection to a state another connection of this process writes, for reading
+    /// from another thread (a `normalise` worker asking whether a record is indexed as it is).
+    /// It sees what was committed; nothing is created or migrated.
     pub fn open_reader(path: &Path) -> Result<State> {
+        if db::is_server(path) {
+            return Ok(State::with(Db::postgres(path)?, path));
+        }
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| state_err(path, &e))?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| state_err(path, &e))?;
-        Ok(State { conn, path: path.to_path_buf() })
+        Ok(State::with(Db::sqlite(conn, path), path))
     }
 
     /// The state as it is, for a dry run: the file opened read-only and immutable (nothing is
     /// created beside it, not even SQLite's journal files), or an empty state in memory when there
-    /// is no file yet.
+    /// is no file yet. A server's state is read as it is, and must be of this wxsec's schema.
     pub fn open_snapshot(path: &Path) -> Result<State> {
+        if db::is_server(path) {
+            let state = State::with(Db::postgres(path)?, path);
+            state.migrate_server(true)?;
+            return Ok(state);
+        }
         if !path.exists() {
             let conn = Connection::open_in_memory().map_err(|e| state_err(path, &e))?;
-            let state = State { conn, path: path.to_path_buf() };
+            let state = State::with(Db::sqlite(conn, path), path);
             state.migrate(0)?;
             return Ok(state);
         }
@@ -154,95 +274,173 @@ impl State {
         uri.set_query(Some("immutable=1"));
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(uri.as_str(), flags).map_err(|e| state_err(path, &e))?;
-        let state = State { conn, path: path.to_path_buf() };
         let check = |e: rusqlite::Error| state_err(path, &e);
-        let (app_id, version) = identity(&state.conn).map_err(check)?;
+        let (app_id, version) = identity(&conn).map_err(check)?;
         if app_id != APPLICATION_ID || version as usize != MIGRATIONS.len() {
-            return Err(Error::State {
-                path: path.to_path_buf(),
-                message: format!(
-                    "a dry run reads the state as it is, and this one is not of this wxsec's schema ({version}, not {}): run `wxsec crawl` once to upgrade it",
-                    MIGRATIONS.len()
-                ),
-            });
+            return Err(not_current(path, version));
         }
-        Ok(state)
+        Ok(State::with(Db::sqlite(conn, path), path))
+    }
+
+    fn with(db: Db, path: &Path) -> State {
+        State { db, path: path.to_path_buf(), host: host_name() }
+    }
+
+    /// The host this process works as.
+    pub fn host(&self) -> &str {
+        &self.host
     }
 
     fn migrate(&self, from: usize) -> Result<()> {
+        let conn = self.db.sqlite_conn().expect("a file's state");
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(from) {
-            let tx = self.conn.unchecked_transaction().map_err(|e| self.err(&e))?;
-            tx.execute_batch(sql).map_err(|e| self.err(&e))?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(|e| self.err(&e))?;
-            tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(|e| self.err(&e))?;
-            tx.commit().map_err(|e| self.err(&e))?;
+            self.db.atomic(|| {
+                conn.execute_batch(sql).map_err(|e| self.err(&e))?;
+                if i + 1 == 6 {
+                    self.carry_host_settings()?;
+                }
+                conn.pragma_update(None, "user_version", (i + 1) as i64).map_err(|e| self.err(&e))?;
+                conn.pragma_update(None, "application_id", APPLICATION_ID).map_err(|e| self.err(&e))
+            })?;
         }
         Ok(())
     }
 
+    /// A state file kept its one host's cool-down in settings: it becomes this host's.
+    fn carry_host_settings(&self) -> Result<()> {
+        let host = host_name();
+        for (setting, column) in HOST_SETTINGS {
+            if let Some(v) = self.setting(setting)?.and_then(|v| v.parse::<i64>().ok()) {
+                self.touch_host(&host)?;
+                self.db
+                    .execute(&format!("UPDATE hosts SET {column} = ?2 WHERE name = ?1"), &[(&host).into(), v.into()])?;
+                self.db.execute("DELETE FROM settings WHERE name = ?1", &[setting.into()])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates or upgrades a server's schema. Hosts starting together take turns (an advisory
+    /// lock); a database that holds other tables and no wxsec schema is refused.
+    fn migrate_server(&self, read_only: bool) -> Result<()> {
+        let db = &self.db;
+        db.batch("SELECT pg_advisory_lock(2004383589)")?;
+        let result = (|| -> Result<()> {
+            let has_schema = db.query_int(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'wxsec_schema'",
+                &[],
+            )? > 0;
+            let version = if has_schema { db.query_int("SELECT max(version) FROM wxsec_schema", &[])? } else { 0 };
+            if !has_schema {
+                let others = db.query_int(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+                    &[],
+                )?;
+                if others > 0 {
+                    return Err(Error::State {
+                        path: db.label().to_path_buf(),
+                        message: "this database holds tables of another program; give wxsec a database of its own"
+                            .to_string(),
+                    });
+                }
+            }
+            if version as usize > PG_MIGRATIONS.len() {
+                return Err(newer(db.label(), version));
+            }
+            if read_only {
+                return if version as usize == PG_MIGRATIONS.len() {
+                    Ok(())
+                } else {
+                    Err(not_current(db.label(), version))
+                };
+            }
+            if !has_schema {
+                db.batch("CREATE TABLE wxsec_schema (version BIGINT NOT NULL); INSERT INTO wxsec_schema VALUES (0)")?;
+            }
+            for (i, sql) in PG_MIGRATIONS.iter().enumerate().skip(version as usize) {
+                db.atomic(|| {
+                    db.batch(sql)?;
+                    db.execute("UPDATE wxsec_schema SET version = ?1", &[((i + 1) as i64).into()]).map(|_| ())
+                })?;
+            }
+            Ok(())
+        })();
+        let unlocked = db.batch("SELECT pg_advisory_unlock(2004383589)");
+        result.and(unlocked)
+    }
+
     /// The schema version in force.
     pub fn version(&self) -> Result<i64> {
-        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(&e))
+        match self.db.dialect() {
+            Dialect::Sqlite => self.db.query_int("PRAGMA user_version", &[]),
+            Dialect::Postgres => self.db.query_int("SELECT max(version) FROM wxsec_schema", &[]),
+        }
     }
 
     fn err(&self, e: &rusqlite::Error) -> Error {
         state_err(&self.path, e)
     }
 
-    /// The connection, for the search index's tables.
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
+    /// The store.
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
     }
 
-    /// A SQLite error as wxsec reports it, naming the state file.
-    pub(crate) fn sql_error(&self, e: &rusqlite::Error) -> Error {
-        self.err(e)
+    /// Whether the state is shared on a server (several hosts) rather than a file.
+    pub fn is_shared(&self) -> bool {
+        self.db.dialect() == Dialect::Postgres
     }
 
-    /// The state file.
+    /// The state file, or the server's address (without its password).
     pub fn path(&self) -> &Path {
-        &self.path
+        self.db.label()
     }
 
     /// Starts a transaction the caller ends with [`State::commit`] (bulk writes).
     pub fn begin(&self) -> Result<()> {
-        self.conn.execute_batch("BEGIN").map_err(|e| self.err(&e))
+        self.db.begin()
     }
 
     /// Commits what [`State::begin`] started.
     pub fn commit(&self) -> Result<()> {
-        self.conn.execute_batch("COMMIT").map_err(|e| self.err(&e))
+        self.db.commit()
     }
 
-    /// A stored setting (`blocked_until`, …).
+    /// A stored setting (`index_emptied`, …).
     pub fn setting(&self, name: &str) -> Result<Option<String>> {
-        self.conn
-            .query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.err(&e))
+        Ok(self.db.query_row("SELECT value FROM settings WHERE name = ?1", &[name.into()])?.map(|r| r.text(0)))
     }
 
     /// Stores a setting.
     pub fn set_setting(&self, name: &str, value: &str) -> Result<()> {
-        self.conn
-            .execute("INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)", params![name, value])
+        self.db
+            .execute(
+                "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                &[name.into(), value.into()],
+            )
             .map(|_| ())
-            .map_err(|e| self.err(&e))
     }
 
     /// Runs `f` in one transaction (bulk discovery).
     pub fn batch<T>(&self, f: impl FnOnce(&State) -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("BEGIN").map_err(|e| self.err(&e))?;
-        match f(self) {
-            Ok(v) => {
-                self.conn.execute_batch("COMMIT").map_err(|e| self.err(&e))?;
-                Ok(v)
-            }
-            Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        self.db.atomic(|| f(self))
+    }
+}
+
+fn newer(path: &Path, version: i64) -> Error {
+    Error::State {
+        path: path.to_path_buf(),
+        message: format!("schema version {version} is newer than this wxsec ({}); upgrade wxsec", MIGRATIONS.len()),
+    }
+}
+
+fn not_current(path: &Path, version: i64) -> Error {
+    Error::State {
+        path: path.to_path_buf(),
+        message: format!(
+            "a dry run reads the state as it is, and this one is not of this wxsec's schema ({version}, not {}): run `wxsec crawl` once to upgrade it",
+            MIGRATIONS.len()
+        ),
     }
 }
 

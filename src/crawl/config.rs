@@ -17,7 +17,8 @@ pub struct CrawlSettings {
     /// The archive folder [default: ./archive].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// The state file [default: OUT/.wxsec/state.sqlite].
+    /// The state file [default: OUT/.wxsec/state.sqlite], or a `postgres://` address that
+    /// several crawl hosts share.
     #[arg(long)]
     pub state: Option<PathBuf>,
     /// Record format: md or json [default: md].
@@ -44,6 +45,10 @@ pub struct CrawlSettings {
     /// Seconds a run waits for retries that fall due while it runs [default: 30].
     #[arg(long)]
     pub max_wait: Option<f64>,
+    /// Seconds a host holds an article or source it claimed in a shared state; a host killed
+    /// mid-run lets go when this runs out [default: 600].
+    #[arg(long)]
+    pub lease: Option<f64>,
     /// Seconds one request may take [default: 60].
     #[arg(long)]
     pub timeout: Option<u64>,
@@ -171,6 +176,8 @@ pub struct CrawlConfig {
     pub cooldown: Duration,
     /// Longest wait within a run for retries.
     pub max_wait: Duration,
+    /// How long a claim in a shared state holds.
+    pub lease: Duration,
     /// Request timeout.
     pub timeout: Duration,
     /// Follow depth (0: off).
@@ -217,7 +224,7 @@ impl CrawlSettings {
         if let Some(p) = s.out.as_mut() {
             resolve(p);
         }
-        if let Some(p) = s.state.as_mut() {
+        if let Some(p) = s.state.as_mut().filter(|p| !crate::archive::is_server(p)) {
             resolve(p);
         }
         for src in &mut s.sources {
@@ -247,6 +254,7 @@ impl CrawlSettings {
             retry_base: self.retry_base.or(base.retry_base),
             cooldown: self.cooldown.or(base.cooldown),
             max_wait: self.max_wait.or(base.max_wait),
+            lease: self.lease.or(base.lease),
             timeout: self.timeout.or(base.timeout),
             follow_depth: self.follow_depth.or(base.follow_depth),
             follow_max: self.follow_max.or(base.follow_max),
@@ -343,6 +351,7 @@ impl CrawlSettings {
             retry_base: secs("retry_base", self.retry_base, 60.0)?,
             cooldown: secs("cooldown", self.cooldown, 21_600.0)?,
             max_wait: secs("max_wait", self.max_wait, 30.0)?,
+            lease: secs("lease", self.lease, 600.0)?,
             timeout: Duration::from_secs(timeout),
             follow_depth: self.follow_depth.unwrap_or(0),
             follow_max: self.follow_max.unwrap_or(20),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::archive::{self as state, State, Status};
+use crate::archive::{self as state, HostField, HostStatus, State, Status};
 use crate::article::WECHAT_HOST;
 use crate::assets::{Images, Localiser};
 use crate::error::{Error, ExitCode, Result};
@@ -164,7 +164,17 @@ impl Crawl {
     /// Like [`Crawl::open`]; a dry run takes no lock and reads the state without writing a byte
     /// (see [`State::open_snapshot`]).
     pub fn open_as(config: CrawlConfig, dry_run: bool) -> Result<Crawl> {
-        let lock = if dry_run { None } else { Some(Lock::acquire(&lock_path(&config.state))?) };
+        // Runs of one host never overlap; hosts sharing a server's state work side by side, each
+        // with its own lock in the shared folder.
+        let lock_file = if state::is_server(&config.state) {
+            config.out.join(".wxsec").join(format!("crawl-{}.lock", file_safe(&state::host_name())))
+        } else {
+            lock_path(&config.state)
+        };
+        if !dry_run && let Some(dir) = lock_file.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+        }
+        let lock = if dry_run { None } else { Some(Lock::acquire(&lock_file)?) };
         let state = if dry_run { State::open_snapshot(&config.state)? } else { State::open(&config.state)? };
         let fetch =
             FetchConfig::from_env().map_err(|message| Error::Config { path: "WXSEC_ORIGIN".into(), message })?;
@@ -176,18 +186,16 @@ impl Crawl {
             jitter: config.jitter,
             ..fetch
         })?;
-        // WeChat asked for less in an earlier run (429, 503): its pause and wider spacing hold
-        // until the cool-down after that answer has passed.
+        // WeChat asked this host for less in an earlier run (429, 503): its pause and wider
+        // spacing hold until the cool-down after that answer has passed.
         let now = unix_ms();
-        let setting = |name: &str| -> Result<Option<i64>> { Ok(state.setting(name)?.and_then(|v| v.parse().ok())) };
-        if let Some(until) = setting("wechat_pause_until_ms")?.filter(|t| *t > now) {
-            let left = Duration::from_millis((until - now) as u64);
+        let limits = state.host_state(state.host())?;
+        if limits.pause_until_ms > now {
+            let left = Duration::from_millis((limits.pause_until_ms - now) as u64);
             fetcher.limiter().with(|l| l.pause_until(WECHAT_HOST, std::time::Instant::now() + left));
         }
-        if let (Some(interval), Some(until)) = (setting("wechat_interval_ms")?, setting("wechat_slow_until_ms")?)
-            && until > now
-        {
-            let wider = Duration::from_millis(interval.max(0) as u64).max(config.delay);
+        if limits.interval_ms > 0 && limits.slow_until_ms > now {
+            let wider = Duration::from_millis(limits.interval_ms as u64).max(config.delay);
             fetcher.limiter().with(|l| l.set_interval(WECHAT_HOST, wider));
         }
         let localiser = Localiser::new(&config.out, fetcher.clone(), config.image_delay);
@@ -199,12 +207,32 @@ impl Crawl {
         &self.state
     }
 
+    /// Where records are written before their rename: one folder per host when hosts share
+    /// the records' folder, since each run clears its own.
     fn tmp_dir(&self) -> std::path::PathBuf {
-        self.config.out.join(".wxsec/tmp")
+        if self.state.is_shared() {
+            self.config.out.join(".wxsec").join(format!("tmp-{}", file_safe(self.state.host())))
+        } else {
+            self.config.out.join(".wxsec/tmp")
+        }
     }
 
-    /// Runs: polls the sources, then fetches what is due.
-    pub async fn run(&mut self, opts: &RunOptions, mut event: impl FnMut(Event)) -> Result<CrawlSummary> {
+    /// Runs, and tells the state whether this host is at work (for `status`), whatever the
+    /// outcome.
+    pub async fn run(&mut self, opts: &RunOptions, event: impl FnMut(Event)) -> Result<CrawlSummary> {
+        if opts.dry_run {
+            return self.run_inner(opts, event).await;
+        }
+        self.state.host_seen(self.state.host(), unix_ms(), true)?;
+        let result = self.run_inner(opts, event).await;
+        let seen = self.state.host_seen(self.state.host(), unix_ms(), false);
+        let summary = result?;
+        seen?;
+        Ok(summary)
+    }
+
+    /// Polls the sources, then fetches what is due.
+    async fn run_inner(&mut self, opts: &RunOptions, mut event: impl FnMut(Event)) -> Result<CrawlSummary> {
         let mut summary = CrawlSummary::default();
         // Scraps of a write a killed run left behind; the lock says no other run is writing.
         if !opts.dry_run {
@@ -214,24 +242,34 @@ impl Crawl {
         }
 
         let now = unix_now();
-        let blocked_until = blocked_until(&self.state)?;
+        let blocked_until = blocked_until(&self.state, self.state.host())?;
         let mut wechat_blocked = blocked_until.is_some();
         if let Some(t) = blocked_until {
             summary.blocked_until = Some(rfc3339_ms(t));
         }
 
         let sources = self.config.sources.clone();
+        let lease = ms(self.config.lease);
         for source in &sources {
+            // A source is polled by one host at a time; the others go on with the queue.
+            if !opts.dry_run && !self.state.claim_source(source.name(), unix_ms(), unix_ms() + lease)? {
+                tracing::info!(source = source.name(), "another host is polling it");
+                continue;
+            }
             let Polled { urls: found, articles, validators } = match self.poll(source, opts, wechat_blocked).await {
                 Ok(polled) => polled,
                 Err(Error::NotArticle { kind: PageKind::Verify, .. }) => {
                     if !opts.dry_run {
+                        self.state.release_source(source.name())?;
                         self.trip_breaker(&mut summary)?;
                     }
                     wechat_blocked = true;
                     continue;
                 }
                 Err(e) => {
+                    if !opts.dry_run {
+                        self.state.release_source(source.name())?;
+                    }
                     summary.source_errors += 1;
                     event(Event::Warn(&e));
                     continue;
@@ -303,36 +341,34 @@ impl Crawl {
         let queued = self.state.due_count(unix_ms())?.min(limit);
         event(Event::Queue(queued));
         let deadline = std::time::Instant::now() + self.config.max_wait;
-        'queue: loop {
+        loop {
+            if wechat_blocked || fetched >= limit {
+                break;
+            }
             let now = unix_ms();
-            let due = self.state.due(now, 64)?;
-            if due.is_empty() {
-                // Retries that fall due soon are waited for; later ones are the next run's.
-                match self.state.next_due()? {
-                    Some(t) if !wechat_blocked && fetched < limit => {
-                        let wait = Duration::from_millis((t - now).max(0) as u64);
-                        if std::time::Instant::now() + wait > deadline {
-                            break;
-                        }
-                        tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+            // One article at a time, under a lease: hosts sharing the state never fetch the
+            // same article, and one killed mid-run lets go of it when its lease runs out.
+            let Some(row) = self.state.claim(now, now + lease)? else {
+                // Claimable this instant after all (another host let go of it meanwhile).
+                if self.state.is_shared() && self.claimable(now)? {
+                    continue;
+                }
+                // Retries that fall due soon, and articles other hosts hold or are still
+                // finding, are waited for; later ones are the next run's.
+                let wait = match self.state.next_due()? {
+                    Some(t) => Some(Duration::from_millis((t - now).max(0) as u64)),
+                    None if self.state.sources_busy(now)? => Some(Duration::from_millis(200)),
+                    None => None,
+                };
+                match wait {
+                    Some(wait) if std::time::Instant::now() + wait <= deadline => {
+                        tokio::time::sleep(wait.clamp(Duration::from_millis(50), Duration::from_secs(1))).await;
                         continue;
                     }
                     _ => break,
                 }
-            }
-            for row in due {
-                if wechat_blocked {
-                    summary.blocked += 1;
-                    continue;
-                }
-                if fetched >= limit {
-                    break 'queue;
-                }
-                // Written meanwhile under another address of the same article (a short link
-                // that led to it).
-                if !self.state.is_due(&row.key, unix_ms())? {
-                    continue;
-                }
+            };
+            {
                 fetched += 1;
                 match self.fetch_one(&row, &mut summary, &mut followed, &mut event).await {
                     Ok(outcome) => {
@@ -342,9 +378,11 @@ impl Crawl {
                     }
                     Err(e @ Error::Write { .. }) | Err(e @ Error::State { .. }) => return Err(e),
                     Err(Error::NotArticle { kind: PageKind::Verify, .. }) => {
+                        // Not this article's fault: it goes back to the queue, for another host
+                        // or for this one after its cool-down.
+                        self.state.release(&row.key)?;
                         self.trip_breaker(&mut summary)?;
                         wechat_blocked = true;
-                        summary.blocked += 1;
                         event(Event::Article { url: &row.url, outcome: "blocked" });
                     }
                     Err(e) => {
@@ -355,11 +393,10 @@ impl Crawl {
                     }
                 }
             }
-            if wechat_blocked {
-                // Count what stays waiting, then stop: no more requests to WeChat this run.
-                summary.blocked = self.state.due_count(i64::MAX)?;
-                break;
-            }
+        }
+        if wechat_blocked {
+            // Count what stays waiting: no more requests to WeChat from this host this run.
+            summary.blocked = self.state.due_count(i64::MAX)?;
         }
         self.remember_slowdown()?;
         summary.failed = failing.len();
@@ -383,9 +420,15 @@ impl Crawl {
         Ok("already archived")
     }
 
+    /// Whether an article is due and no other host holds it.
+    fn claimable(&self, now: i64) -> Result<bool> {
+        Ok(self.state.next_due()?.is_some_and(|t| t <= now))
+    }
+
+    /// This host leaves WeChat alone for the cool-down; other hosts of a shared state go on.
     fn trip_breaker(&self, summary: &mut CrawlSummary) -> Result<()> {
         let until = unix_ms() + ms(self.config.cooldown);
-        self.state.set_setting("blocked_until_ms", &until.to_string())?;
+        self.state.set_host(self.state.host(), HostField::BlockedUntil, until)?;
         summary.blocked_until = Some(rfc3339_ms(until));
         Ok(())
     }
@@ -395,13 +438,14 @@ impl Crawl {
         let now = unix_ms();
         let (paused, interval) =
             self.fetcher.limiter().with(|l| (l.paused_until(WECHAT_HOST), l.interval(WECHAT_HOST)));
+        let host = self.state.host();
         if let Some(until) = paused {
             let left = until.saturating_duration_since(std::time::Instant::now());
-            self.state.set_setting("wechat_pause_until_ms", &(now + ms(left)).to_string())?;
+            self.state.set_host(host, HostField::PauseUntil, now + ms(left))?;
         }
         if interval > self.config.delay {
-            self.state.set_setting("wechat_interval_ms", &ms(interval).to_string())?;
-            self.state.set_setting("wechat_slow_until_ms", &(now + ms(self.config.cooldown)).to_string())?;
+            self.state.set_host(host, HostField::Interval, ms(interval))?;
+            self.state.set_host(host, HostField::SlowUntil, now + ms(self.config.cooldown))?;
         }
         Ok(())
     }
@@ -667,10 +711,15 @@ fn rfc3339_ms(unix_ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Until when (Unix milliseconds) WeChat is left alone, if it still is.
-fn blocked_until(state: &State) -> Result<Option<i64>> {
+/// Until when (Unix milliseconds) `host` leaves WeChat alone, if it still does.
+fn blocked_until(state: &State, host: &str) -> Result<Option<i64>> {
     let now = unix_ms();
-    Ok(state.setting("blocked_until_ms")?.and_then(|v| v.parse::<i64>().ok()).filter(|t| *t > now))
+    Ok(Some(state.host_state(host)?.blocked_until_ms).filter(|t| *t > now))
+}
+
+/// A host's name as part of a file name.
+fn file_safe(name: &str) -> String {
+    name.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
 }
 
 /// What `wxsec status` prints.
@@ -678,8 +727,11 @@ fn blocked_until(state: &State) -> Result<Option<i64>> {
 pub struct StatusReport {
     /// Articles by status (`{"done": 22, "pending": 3}`).
     pub articles: std::collections::BTreeMap<String, i64>,
-    /// Until when WeChat is left alone, if it is.
+    /// Until when this host leaves WeChat alone, if it does.
     pub blocked_until: Option<String>,
+    /// Every host that worked on the state: one for a state file, each crawl host for a
+    /// server's.
+    pub hosts: Vec<HostStatus>,
     /// Each source with its last poll.
     pub sources: Vec<SourceStatus>,
     /// Records in the search index.
@@ -697,16 +749,17 @@ pub struct SourceStatus {
 
 /// Reads the state without taking the lock (SQLite's own locking keeps reads consistent).
 pub fn status(state_path: &Path) -> Result<StatusReport> {
-    if !state_path.exists() {
+    if !state::exists(state_path) {
         return Err(Error::State {
             path: state_path.to_path_buf(),
             message: "no state file yet: run `wxsec crawl` first".to_string(),
         });
     }
     let state = State::open(state_path)?;
-    let blocked_until = blocked_until(&state)?.map(rfc3339_ms);
+    let blocked_until = blocked_until(&state, state.host())?.map(rfc3339_ms);
+    let hosts = state.hosts(unix_ms())?;
     let sources =
         state.sources()?.into_iter().map(|(name, t)| SourceStatus { name, last_polled: t.map(rfc3339) }).collect();
     let indexed = crate::archive::index::count(&state)?;
-    Ok(StatusReport { articles: state.counts()?.into_iter().collect(), blocked_until, sources, indexed })
+    Ok(StatusReport { articles: state.counts()?.into_iter().collect(), blocked_until, hosts, sources, indexed })
 }
