@@ -145,9 +145,13 @@ enum Command {
         jitter: f64,
         #[command(flatten)]
         extras: ExtrasArgs,
-        /// Do not add the records to the search index (OUT/.wxsec/state.sqlite).
-        #[arg(long)]
+        /// Do not add the records to the search index.
+        #[arg(long, conflicts_with = "state")]
         no_index: bool,
+        /// The state holding the search index: a file, or the `postgres://` address crawl hosts
+        /// share [default: OUT/.wxsec/state.sqlite].
+        #[arg(long)]
+        state: Option<PathBuf>,
         /// The account of saved pages that name none (a backup tool's page rebuilt around the
         /// content, with no account line); a page's own account always wins.
         #[arg(long, value_name = "NAME")]
@@ -413,11 +417,12 @@ fn main() -> ProcessExit {
             jitter,
             extras,
             no_index,
+            state,
             source,
             json,
             targets,
         } => {
-            let index = (!no_index).then(|| out.join(".wxsec/state.sqlite"));
+            let index = (!no_index).then(|| state.unwrap_or_else(|| out.join(".wxsec/state.sqlite")));
             let fetch = match FetchConfig::from_env() {
                 Ok(f) => FetchConfig {
                     timeout: Duration::from_secs(timeout),
@@ -746,14 +751,17 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
         Err(e) => return fail(&e),
     };
     // With no sources, a run still drains the queue a state file already holds (repairs).
-    if config.sources.is_empty() && !config.state.exists() {
+    if config.sources.is_empty() && !wxsec::archive::exists(&config.state) {
         return fail(&wxsec::Error::Config {
             path: origin,
             message: "no sources: add [[source]] tables to the config, or give --urls FILE or --feed URL".to_string(),
         });
     }
     if config.sources.is_empty() {
-        noteln!("wxsec: no sources configured: working through the queue of {} only", config.state.display());
+        noteln!(
+            "wxsec: no sources configured: working through the queue of {} only",
+            wxsec::archive::db::shown(&config.state).display()
+        );
     }
     let runtime = match runtime() {
         Ok(rt) => rt,
@@ -822,9 +830,21 @@ fn status_cmd(config: Option<PathBuf>, out: Option<PathBuf>, state: Option<PathB
         outln!("{}", serde_json::to_string(&report).unwrap_or_default());
         return ProcessExit::SUCCESS;
     }
-    outln!("state: {}", path.display());
+    outln!("state: {}", wxsec::archive::db::shown(&path).display());
     for (status, n) in &report.articles {
         outln!("  {status:<8} {n}");
+    }
+    // Each host's own: WeChat blocks an address, and the other hosts go on meanwhile.
+    for h in &report.hosts {
+        let blocked = h.blocked_until.as_deref().map_or("not blocked".to_string(), |t| format!("blocked until {t}"));
+        outln!(
+            "host {}: {}, {blocked}, {} written, {} leased now, last seen {}",
+            h.name,
+            if h.running { "running" } else { "idle" },
+            h.written,
+            h.leased,
+            h.last_seen.as_deref().unwrap_or("never")
+        );
     }
     match &report.blocked_until {
         Some(t) => outln!("blocked until {t}"),
@@ -883,7 +903,7 @@ fn feed_cmd(
 /// create one.
 fn open_existing(archive: ArchiveArgs) -> Result<(PathBuf, wxsec::archive::State), wxsec::Error> {
     let (root, path) = archive.resolve()?;
-    if !path.exists() {
+    if !wxsec::archive::exists(&path) {
         return Err(wxsec::Error::State {
             path,
             message: "no index yet: run `wxsec reindex --out ARCHIVE` (or import, crawl or normalise into it)"

@@ -534,7 +534,7 @@ pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) ->
             }
             Dialect::Postgres => {
                 sql.push_str(&format!(
-                    " AND r.id IN (SELECT id FROM records_words WHERE words @@ CAST(?{n} AS tsquery))"
+                    " AND r.id IN (SELECT id FROM records_words WHERE words @@ CAST(CAST(?{n} AS TEXT) AS tsquery))"
                 ));
             }
         }

@@ -296,3 +296,31 @@ pub fn index_disagreements(archive: &std::path::Path, every_file: bool) -> Vec<S
     }
     out
 }
+
+/// A new, empty PostgreSQL database for one test, on the server `WXSEC_TEST_POSTGRES` names
+/// (`scripts/test` starts one): its address, or `None` (with a line saying the test did nothing)
+/// when no server is given. With `WXSEC_REQUIRE_POSTGRES=1` (CI), a missing server fails the test.
+pub fn postgres_database(name: &str) -> Option<String> {
+    let Some(admin) = std::env::var("WXSEC_TEST_POSTGRES").ok().filter(|s| !s.is_empty()) else {
+        assert!(
+            std::env::var("WXSEC_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "WXSEC_REQUIRE_POSTGRES=1 and no WXSEC_TEST_POSTGRES: the shared-state tests need a server (scripts/test starts one)"
+        );
+        eprintln!("skipped: no PostgreSQL server (set WXSEC_TEST_POSTGRES, or run scripts/test, which starts one)");
+        return None;
+    };
+    let db = format!("wxsec_{name}_{}", std::process::id());
+    let url = admin.clone();
+    let create = db.clone();
+    // The client blocks on a runtime of its own: not on a test's runtime thread.
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("WXSEC_TEST_POSTGRES reachable");
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {create}")).unwrap();
+        c.batch_execute(&format!("CREATE DATABASE {create}")).unwrap();
+    })
+    .join()
+    .unwrap();
+    let mut u = url::Url::parse(&admin).unwrap();
+    u.set_path(&db);
+    Some(u.to_string())
+}
