@@ -293,6 +293,25 @@ enum Command {
         #[command(flatten)]
         archive: ArchiveArgs,
     },
+    /// Copy a crawl state into another: a state file moved to a PostgreSQL server that several
+    /// crawl hosts share, or several hosts' files merged into one. The crawl's history
+    /// (articles, aliases, sources, hosts' cool-downs) is copied in one transaction, then the
+    /// search index of the new state is rebuilt from the archive's record files. The old state
+    /// is only read.
+    ///
+    /// Exit codes: 0 done; 2 bad usage; 6 a record could not be read; 10 either state is
+    /// unusable (nothing is written to the new one then).
+    CopyState {
+        #[command(flatten)]
+        archive: ArchiveArgs,
+        /// The state to copy into: `postgres://…` (an empty database, or one other hosts' states
+        /// were copied into), or a file.
+        #[arg(long)]
+        to: PathBuf,
+        /// The counts as one JSON object on standard output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Rebuild the search index from the record files of the archive.
     ///
     /// Exit codes: 0 done; 2 bad usage; 6 a record could not be read; 10 the state file is unusable.
@@ -497,6 +516,7 @@ fn main() -> ProcessExit {
             search_cmd(archive, q, json, color)
         }
         Command::Reindex { archive, json } => reindex_cmd(archive, json),
+        Command::CopyState { archive, to, json } => copy_state_cmd(archive, &to, json),
         Command::Crawl { config, dry_run, limit, since, json, settings } => {
             crawl_cmd(config, RunOptions { dry_run, limit, since }, json, *settings)
         }
@@ -954,6 +974,38 @@ fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool, color: ColorCho
         noteln!("search: {} record{}", hits.len(), if hits.len() == 1 { "" } else { "s" });
     }
     ProcessExit::SUCCESS
+}
+
+fn copy_state_cmd(archive: ArchiveArgs, to: &std::path::Path, json: bool) -> ProcessExit {
+    let run = || -> Result<(wxsec::archive::Copied, index::ReindexSummary), wxsec::Error> {
+        let (root, from) = archive.resolve()?;
+        if !wxsec::archive::exists(&from) {
+            return Err(wxsec::Error::State { path: from, message: "no state to copy".to_string() });
+        }
+        // Opened as any run opens it: an older file is brought to this schema first.
+        let from = wxsec::archive::State::open(&from)?;
+        let to = wxsec::archive::State::open(to)?;
+        let copied = from.copy_into(&to)?;
+        let indexed = if root.is_dir() { index::reindex(&to, &root)? } else { index::ReindexSummary::default() };
+        Ok((copied, indexed))
+    };
+    match run() {
+        Ok((copied, indexed)) => {
+            if json {
+                let v = serde_json::json!({"copied": copied.tables, "indexed": indexed.indexed, "skipped": indexed.skipped});
+                outln!("{v}");
+            }
+            let tables: Vec<String> = copied.tables.iter().map(|(t, n)| format!("{n} {t}")).collect();
+            noteln!(
+                "copy-state: {} copied; index rebuilt: {} records, {} files skipped",
+                tables.join(", "),
+                indexed.indexed,
+                indexed.skipped
+            );
+            ProcessExit::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
 }
 
 fn reindex_cmd(archive: ArchiveArgs, json: bool) -> ProcessExit {

@@ -91,6 +91,18 @@ pub enum Datum {
     Text(String),
 }
 
+impl Datum {
+    /// The value as a parameter (copying a row from one store to the other).
+    pub fn as_value(&self) -> Value<'_> {
+        match self {
+            Datum::Null => Value::Null,
+            Datum::Int(i) => Value::Int(*i),
+            Datum::Real(f) => Value::Real(*f),
+            Datum::Text(t) => Value::Text(t),
+        }
+    }
+}
+
 /// One row read back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row(pub Vec<Datum>);
