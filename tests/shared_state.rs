@@ -271,3 +271,29 @@ async fn a_host_sent_to_verification_cools_down_alone() {
         assert_eq!(cooling, h["name"] == "h3", "{status}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_on_a_new_server_lists_the_work_and_creates_nothing() {
+    let Some(state) = common::postgres_database("dry") else { return };
+    let wechat = wechat(3, Duration::ZERO).await;
+    let fleet = Fleet::new(state.clone(), 3, "");
+    let out = Command::new(assert_cmd::cargo::cargo_bin("wxsec"))
+        .env("WXSEC_ORIGIN", wechat.uri())
+        .args(["crawl", "--dry-run", "--json", "--config"])
+        .arg(&fleet.config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["would_fetch"].as_array().map(Vec::len), Some(3), "{v}");
+    assert!(asked(&[&wechat]).await.is_empty(), "no article asked for");
+    let tables = std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&state, postgres::NoTls).unwrap();
+        c.query_one("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", &[])
+            .unwrap()
+            .get::<_, i64>(0)
+    })
+    .join()
+    .unwrap();
+    assert_eq!(tables, 0, "a dry run creates nothing");
+}

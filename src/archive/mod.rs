@@ -259,15 +259,20 @@ impl State {
     pub fn open_snapshot(path: &Path) -> Result<State> {
         if db::is_server(path) {
             let state = State::with(Db::postgres(path)?, path);
-            state.migrate_server(true)?;
-            return Ok(state);
+            if state.migrate_server(true)? {
+                return Ok(state);
+            }
+        } else if path.exists() {
+            return State::open_file_snapshot(path);
         }
-        if !path.exists() {
-            let conn = Connection::open_in_memory().map_err(|e| state_err(path, &e))?;
-            let state = State::with(Db::sqlite(conn, path), path);
-            state.migrate(0)?;
-            return Ok(state);
-        }
+        // Nothing yet (no file, or a server's empty database): an empty state in memory.
+        let conn = Connection::open_in_memory().map_err(|e| state_err(path, &e))?;
+        let state = State::with(Db::sqlite(conn, path), path);
+        state.migrate(0)?;
+        Ok(state)
+    }
+
+    fn open_file_snapshot(path: &Path) -> Result<State> {
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let mut uri = url::Url::from_file_path(&absolute)
             .map_err(|()| Error::State { path: path.to_path_buf(), message: "not a file path".to_string() })?;
@@ -321,11 +326,12 @@ impl State {
     }
 
     /// Creates or upgrades a server's schema. Hosts starting together take turns (an advisory
-    /// lock); a database that holds other tables and no wxsec schema is refused.
-    fn migrate_server(&self, read_only: bool) -> Result<()> {
+    /// lock); a database that holds other tables and no wxsec schema is refused. Read-only, it
+    /// checks the schema is this wxsec's, and says whether there is one at all.
+    fn migrate_server(&self, read_only: bool) -> Result<bool> {
         let db = &self.db;
         db.batch("SELECT pg_advisory_lock(2004383589)")?;
-        let result = (|| -> Result<()> {
+        let result = (|| -> Result<bool> {
             let has_schema = db.query_int(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'wxsec_schema'",
                 &[],
@@ -348,10 +354,10 @@ impl State {
                 return Err(newer(db.label(), version));
             }
             if read_only {
-                return if version as usize == PG_MIGRATIONS.len() {
-                    Ok(())
-                } else {
-                    Err(not_current(db.label(), version))
+                return match version as usize {
+                    0 => Ok(false),
+                    v if v == PG_MIGRATIONS.len() => Ok(true),
+                    _ => Err(not_current(db.label(), version)),
                 };
             }
             if !has_schema {
@@ -363,10 +369,10 @@ impl State {
                     db.execute("UPDATE wxsec_schema SET version = ?1", &[((i + 1) as i64).into()]).map(|_| ())
                 })?;
             }
-            Ok(())
+            Ok(true)
         })();
         let unlocked = db.batch("SELECT pg_advisory_unlock(2004383589)");
-        result.and(unlocked)
+        unlocked.and(result)
     }
 
     /// The schema version in force.
