@@ -219,7 +219,7 @@ impl Error {
                 "wait for the other run to finish; a lock left by a killed run is released by the system"
             }
             Error::State { path, .. } if crate::archive::is_server(path) => {
-                "check that the PostgreSQL server is up and reachable from this host, and that the database is wxsec's; nothing was written"
+                "check that the PostgreSQL server is up and reachable from this host, and that the database is wxsec's; what was committed before the failure is kept, and the next run goes on from there"
             }
             Error::State { .. } => {
                 "move the state file aside (it is not deleted for you) and run again to start a new one"

@@ -219,3 +219,63 @@ fn copy_state_moves_a_file_onto_a_server() {
     let Some(url) = common::postgres_database("copy") else { return };
     copy_state_into(&url);
 }
+
+/// The index's writer failing halfway through a large `normalise` (a full disk, a server gone)
+/// ends the run with the error; the walker that still has files to hand out does not wait
+/// forever on a queue no one reads.
+#[test]
+fn normalise_stops_with_the_error_when_the_index_fails_midway() {
+    let Some(url) = common::postgres_database("midway") else { return };
+    let state = State::open(Path::new(&url)).unwrap();
+    drop(state);
+    let u = url.clone();
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&u, postgres::NoTls).unwrap();
+        c.batch_execute(
+            "CREATE SEQUENCE n;
+             CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN
+               IF nextval('n') > 300 THEN RAISE EXCEPTION 'no space left on the server'; END IF; RETURN NEW;
+             END $$ LANGUAGE plpgsql;
+             CREATE TRIGGER boom BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION boom();",
+        )
+        .unwrap();
+    })
+    .join()
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for i in 0..3000 {
+        let text = format!(
+            "---\ntitle: 第 {i} 篇\nurl: https://mp.weixin.qq.com/s?__biz=MzA=&mid={}&idx=1&sn=ab\nsource: 测试号\n\
+             date: 2025-01-02\nfetch_date: 2025-01-03T00:00:00\n---\n\n# 第 {i} 篇\n\n正文第 {i} 段，讲漏洞修复。\n",
+            1000 + i
+        );
+        std::fs::write(input.join(format!("{i:04}.md")), text).unwrap();
+    }
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("wxsec"))
+        .args(["normalise", "--out"])
+        .arg(dir.path().join("out"))
+        .arg("--state")
+        .arg(&url)
+        .arg(&input)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("normalise hung after its index failed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(10), "{err}");
+    assert!(err.contains("no space left on the server"), "{err}");
+}

@@ -25,7 +25,7 @@ pub struct HostState {
 pub struct HostStatus {
     /// Its name (`WXSEC_HOST`, or the machine's name).
     pub name: String,
-    /// When it last claimed work or finished a run (RFC 3339).
+    /// When a run of it last started or ended (RFC 3339).
     pub last_seen: Option<String>,
     /// Whether a run of it is going on (as it said; a killed run says so until its next run).
     pub running: bool,

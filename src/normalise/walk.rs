@@ -270,7 +270,9 @@ pub fn run(
     let workers = (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(2, 16);
     let (job_tx, job_rx) = mpsc::sync_channel::<Result<(PathBuf, PathBuf)>>(256);
     let (skipped_folders, skipped_files) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let job_rx = Mutex::new(job_rx);
+    // Held by the workers alone: when they stop (the writer failed), the walker's next send
+    // fails and it stops too, instead of waiting forever on a full queue no one reads.
+    let job_rx = std::sync::Arc::new(Mutex::new(job_rx));
     let (tx, rx) = mpsc::sync_channel::<(PathBuf, Result<Done>)>(2 * workers);
     let state = opts.state.as_deref().map(crate::archive::State::open).transpose()?;
     // Records are made durable a batch at a time, and the index's transaction commits only after
@@ -310,7 +312,8 @@ pub fn run(
         });
         for _ in 0..workers {
             let tx = tx.clone();
-            let (job_rx, claimed, stager) = (&job_rx, &claimed, &stager);
+            let job_rx = std::sync::Arc::clone(&job_rx);
+            let (claimed, stager) = (&claimed, &stager);
             let index_root = state.as_ref().map(|_| opts.root.as_path());
             let state_path = opts.state.as_deref().filter(|_| state.is_some());
             scope.spawn(move || {
@@ -337,7 +340,7 @@ pub fn run(
                 }
             });
         }
-        drop(tx);
+        drop((tx, job_rx));
         for (done, (path, result)) in rx.into_iter().enumerate() {
             summary.read += 1;
             let line = match result {

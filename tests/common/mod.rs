@@ -312,10 +312,17 @@ pub fn postgres_database(name: &str) -> Option<String> {
     let db = format!("wxsec_{name}_{}", std::process::id());
     let url = admin.clone();
     let create = db.clone();
+    let name = name.to_string();
     // The client blocks on a runtime of its own: not on a test's runtime thread.
     std::thread::spawn(move || {
         let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("WXSEC_TEST_POSTGRES reachable");
-        c.batch_execute(&format!("DROP DATABASE IF EXISTS {create}")).unwrap();
+        // This test's databases of earlier runs go: a server kept between runs does not fill up.
+        let stale =
+            c.query("SELECT datname FROM pg_database WHERE datname LIKE $1", &[&format!("wxsec_{name}_%")]).unwrap();
+        for row in stale {
+            let old: String = row.get(0);
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS {old} WITH (FORCE)")).unwrap();
+        }
         c.batch_execute(&format!("CREATE DATABASE {create}")).unwrap();
     })
     .join()
