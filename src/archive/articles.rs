@@ -177,14 +177,27 @@ impl State {
             .collect())
     }
 
-    /// Claims the next article due for this host: one no other host holds a live lease on (or
-    /// this host's own, left by a run of it that was killed), held until `lease_until` (ms). On
-    /// a server, rows another host is claiming at this instant are skipped, not waited for.
-    pub fn claim(&self, now: i64, lease_until: i64) -> Result<Option<Row>> {
+    /// The time leases are measured by, in Unix milliseconds: the server's clock when hosts
+    /// share one (their own clocks may disagree), else this machine's.
+    pub fn lease_clock(&self) -> Result<i64> {
+        match self.db.dialect() {
+            Dialect::Postgres => {
+                self.db.query_int("SELECT CAST(floor(extract(epoch FROM clock_timestamp()) * 1000) AS BIGINT)", &[])
+            }
+            Dialect::Sqlite => Ok(chrono::Utc::now().timestamp_millis()),
+        }
+    }
+
+    /// Claims the next article due at `now` (ms) for this host: one no other host holds a live
+    /// lease on (or this host's own, left by a run of it that was killed), held for `lease` ms of
+    /// the [lease clock](State::lease_clock). On a server, rows another host is claiming at this
+    /// instant are skipped, not waited for.
+    pub fn claim(&self, now: i64, lease: i64) -> Result<Option<Row>> {
+        let clock = self.lease_clock()?;
         // A state file has one host at a time (the crawl's lock): its leases are never in the
         // way, and a run that follows a killed one takes its article back at once.
         let (held, skip) = match self.db.dialect() {
-            Dialect::Postgres => ("AND (lease_until <= ?3 OR lease_owner = ?1)", " FOR UPDATE SKIP LOCKED"),
+            Dialect::Postgres => ("AND (lease_until <= ?4 OR lease_owner = ?1)", " FOR UPDATE SKIP LOCKED"),
             Dialect::Sqlite => ("", ""),
         };
         let sql = format!(
@@ -193,7 +206,8 @@ impl State {
                 ORDER BY next_attempt, first_seen, key LIMIT 1{skip})
              RETURNING {ROW}"
         );
-        let rows = self.db.query(&sql, &[self.host.as_str().into(), lease_until.into(), now.into()])?;
+        let params = [self.host.as_str().into(), (clock + lease).into(), now.into(), clock.into()];
+        let rows = self.db.query(&sql, if held.is_empty() { &params[..3] } else { &params })?;
         Ok(rows.first().map(row_of))
     }
 
@@ -283,9 +297,10 @@ impl State {
         Ok(row.map(|r| (r.opt_text(0), r.opt_text(1))).unwrap_or_default())
     }
 
-    /// Claims a source for this host to poll until `lease_until` (ms): false while another host
-    /// holds it.
-    pub fn claim_source(&self, name: &str, now: i64, lease_until: i64) -> Result<bool> {
+    /// Claims a source for this host to poll, for `lease` ms: false while another host holds it.
+    pub fn claim_source(&self, name: &str, lease: i64) -> Result<bool> {
+        let now = self.lease_clock()?;
+        let lease_until = now + lease;
         let changed = self.db.execute(
             "INSERT INTO sources (name, lease_owner, lease_until) VALUES (?1, ?2, ?3)
              ON CONFLICT (name) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
@@ -296,7 +311,8 @@ impl State {
     }
 
     /// Whether another host is polling a source now.
-    pub fn sources_busy(&self, now: i64) -> Result<bool> {
+    pub fn sources_busy(&self) -> Result<bool> {
+        let now = self.lease_clock()?;
         let n = self.db.query_int(
             "SELECT count(*) FROM sources WHERE lease_until > ?1 AND lease_owner <> ?2",
             &[now.into(), self.host.as_str().into()],

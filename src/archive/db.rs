@@ -221,6 +221,15 @@ impl Db {
         }
     }
 
+    /// The rowid of the row the last `INSERT` of a SQLite connection added (0 on a server,
+    /// where statements say `RETURNING`).
+    pub fn last_insert_rowid(&self) -> i64 {
+        match &self.conn {
+            Conn::Sqlite(c) => c.last_insert_rowid(),
+            Conn::Postgres(_) => 0,
+        }
+    }
+
     /// The first row a statement returns, if any.
     pub fn query_row(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
         Ok(self.query(sql, params)?.into_iter().next())

@@ -107,12 +107,13 @@ impl State {
 
     /// Every host that ever worked on this state, for `status`.
     pub fn hosts(&self, now: i64) -> Result<Vec<HostStatus>> {
+        let clock = self.lease_clock()?;
         let rows = self.db.query(
             "SELECT h.name, h.last_seen_ms, h.running, h.blocked_until_ms,
                 (SELECT count(*) FROM articles a WHERE a.lease_owner = h.name AND a.lease_until > ?1),
                 (SELECT count(*) FROM articles a WHERE a.fetched_by = h.name AND a.status = 'done')
              FROM hosts h ORDER BY h.name",
-            &[now.into()],
+            &[clock.into()],
         )?;
         Ok(rows
             .into_iter()

@@ -252,7 +252,7 @@ impl Crawl {
         let lease = ms(self.config.lease);
         for source in &sources {
             // A source is polled by one host at a time; the others go on with the queue.
-            if !opts.dry_run && !self.state.claim_source(source.name(), unix_ms(), unix_ms() + lease)? {
+            if !opts.dry_run && !self.state.claim_source(source.name(), lease)? {
                 tracing::info!(source = source.name(), "another host is polling it");
                 continue;
             }
@@ -348,7 +348,7 @@ impl Crawl {
             let now = unix_ms();
             // One article at a time, under a lease: hosts sharing the state never fetch the
             // same article, and one killed mid-run lets go of it when its lease runs out.
-            let Some(row) = self.state.claim(now, now + lease)? else {
+            let Some(row) = self.state.claim(now, lease)? else {
                 // Claimable this instant after all (another host let go of it meanwhile).
                 if self.state.is_shared() && self.claimable(now)? {
                     continue;
@@ -357,7 +357,7 @@ impl Crawl {
                 // finding, are waited for; later ones are the next run's.
                 let wait = match self.state.next_due()? {
                     Some(t) => Some(Duration::from_millis((t - now).max(0) as u64)),
-                    None if self.state.sources_busy(now)? => Some(Duration::from_millis(200)),
+                    None if self.state.sources_busy()? => Some(Duration::from_millis(200)),
                     None => None,
                 };
                 match wait {
