@@ -601,6 +601,36 @@ mod tests {
     }
 
     #[test]
+    fn a_one_host_cool_down_becomes_this_hosts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.sqlite");
+        {
+            let c = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..5] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 5).unwrap();
+            c.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+            c.execute_batch(
+                "INSERT INTO settings VALUES ('blocked_until_ms', '123'), ('wechat_interval_ms', '6000'), ('other', 'x')",
+            )
+            .unwrap();
+        }
+        let s = State::open(&path).unwrap();
+        let mine = s.host_state(s.host()).unwrap();
+        assert_eq!((mine.blocked_until_ms, mine.interval_ms), (123, 6000));
+        assert_eq!(s.setting("blocked_until_ms").unwrap(), None, "moved, not copied");
+        assert_eq!(s.setting("other").unwrap().as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn a_servers_password_is_not_shown() {
+        let shown = db::shown(Path::new("postgres://wxsec:s3cret@db.internal:5432/wxsec"));
+        assert_eq!(shown, Path::new("postgres://wxsec:***@db.internal:5432/wxsec"));
+        assert!(is_server(Path::new("postgresql://db/x")) && !is_server(Path::new("postgres.sqlite")));
+    }
+
+    #[test]
     fn version_one_files_migrate_with_their_rows() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.sqlite");

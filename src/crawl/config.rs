@@ -398,6 +398,22 @@ mod tests {
     }
 
     #[test]
+    fn a_server_address_is_kept_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("wxsec.toml");
+        std::fs::write(&cfg, "state = \"postgres://wxsec@db/wxsec\"\nlease = 30\n[[source]]\nurls = \"l.txt\"\n")
+            .unwrap();
+        let c = CrawlSettings::from_file(&cfg).unwrap().resolve(&cfg).unwrap();
+        assert_eq!(c.state, PathBuf::from("postgres://wxsec@db/wxsec"), "not a file beside the config");
+        assert_eq!(c.lease, Duration::from_secs(30));
+        let file = dir.path().join("s.toml");
+        std::fs::write(&file, "state = \"s.sqlite\"\n[[source]]\nurls = \"l.txt\"\n").unwrap();
+        let c = CrawlSettings::from_file(&file).unwrap().resolve(&file).unwrap();
+        assert_eq!(c.state, dir.path().join("s.sqlite"));
+        assert_eq!(c.lease, Duration::from_secs(600));
+    }
+
+    #[test]
     fn mistakes_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("wxsec.toml");
