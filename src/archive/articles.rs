@@ -145,15 +145,6 @@ impl State {
         Ok(n > 0)
     }
 
-    /// Whether an article is still waiting to be fetched at `now` (ms).
-    pub fn is_due(&self, key: &str, now: i64) -> Result<bool> {
-        let n = self.db.query_int(
-            "SELECT count(*) FROM articles WHERE key = ?1 AND status IN ('pending', 'failed') AND next_attempt <= ?2",
-            &[key.into(), now.into()],
-        )?;
-        Ok(n > 0)
-    }
-
     /// Makes `key` (a short link's row) an alias of `canonical`, an article already archived:
     /// the row goes (see [`State::merge_into`]), and the address is never fetched again.
     pub fn alias(&self, key: &str, canonical: &str) -> Result<()> {
