@@ -92,6 +92,16 @@ pub enum Datum {
 }
 
 impl Datum {
+    /// A parameter as a value of its own (handed to the server's thread).
+    fn of(v: &Value) -> Datum {
+        match v {
+            Value::Null => Datum::Null,
+            Value::Int(i) => Datum::Int(*i),
+            Value::Real(f) => Datum::Real(*f),
+            Value::Text(s) => Datum::Text((*s).to_string()),
+        }
+    }
+
     /// The value as a parameter (copying a row from one store to the other).
     pub fn as_value(&self) -> Value<'_> {
         match self {
@@ -295,11 +305,6 @@ impl Db {
         self.batch("COMMIT")
     }
 
-    /// Whether a transaction is open.
-    pub fn in_transaction(&self) -> bool {
-        self.depth.get() > 0
-    }
-
     /// A SQLite error as wxsec reports it, naming the state file.
     pub fn sqlite_err(&self, e: &rusqlite::Error) -> Error {
         super::state_err(&self.label, e)
@@ -335,28 +340,11 @@ fn postgres_sql(sql: &str) -> String {
     sql.replace('?', "$")
 }
 
-/// A parameter the connection's thread can own.
-#[derive(Debug, Clone)]
-enum PgValue {
-    Null,
-    Int(i64),
-    Real(f64),
-    Text(String),
+fn owned(params: &[Value]) -> Vec<Datum> {
+    params.iter().map(Datum::of).collect()
 }
 
-fn owned(params: &[Value]) -> Vec<PgValue> {
-    params
-        .iter()
-        .map(|v| match v {
-            Value::Null => PgValue::Null,
-            Value::Int(i) => PgValue::Int(*i),
-            Value::Real(f) => PgValue::Real(*f),
-            Value::Text(s) => PgValue::Text((*s).to_string()),
-        })
-        .collect()
-}
-
-impl postgres::types::ToSql for PgValue {
+impl postgres::types::ToSql for Datum {
     fn to_sql(
         &self,
         ty: &postgres::types::Type,
@@ -366,8 +354,8 @@ impl postgres::types::ToSql for PgValue {
         // A parameter takes the type the server inferred for its place: the schema keeps
         // integers as BIGINT, but an expression may ask for another width.
         match self {
-            PgValue::Null => Ok(postgres::types::IsNull::Yes),
-            PgValue::Int(i) => match *ty {
+            Datum::Null => Ok(postgres::types::IsNull::Yes),
+            Datum::Int(i) => match *ty {
                 Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
                 Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
                 Type::FLOAT8 => (*i as f64).to_sql(ty, out),
@@ -376,11 +364,11 @@ impl postgres::types::ToSql for PgValue {
                 Type::TEXT | Type::VARCHAR => i.to_string().to_sql(ty, out),
                 _ => i.to_sql(ty, out),
             },
-            PgValue::Real(f) => match *ty {
+            Datum::Real(f) => match *ty {
                 Type::FLOAT4 => (*f as f32).to_sql(ty, out),
                 _ => f.to_sql(ty, out),
             },
-            PgValue::Text(s) => s.to_sql(ty, out),
+            Datum::Text(s) => s.to_sql(ty, out),
         }
     }
 
@@ -415,16 +403,16 @@ impl PgConn {
         Ok(s)
     }
 
-    fn refs(params: &[PgValue]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    fn refs(params: &[Datum]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
         params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect()
     }
 
-    fn execute(&mut self, sql: &str, params: &[PgValue]) -> std::result::Result<u64, String> {
+    fn execute(&mut self, sql: &str, params: &[Datum]) -> std::result::Result<u64, String> {
         let stmt = self.statement(sql).map_err(|e| describe(&e))?;
         self.client.execute(&stmt, &PgConn::refs(params)).map_err(|e| describe(&e))
     }
 
-    fn query(&mut self, sql: &str, params: &[PgValue]) -> std::result::Result<Vec<Row>, String> {
+    fn query(&mut self, sql: &str, params: &[Datum]) -> std::result::Result<Vec<Row>, String> {
         let stmt = self.statement(sql).map_err(|e| describe(&e))?;
         let rows = self.client.query(&stmt, &PgConn::refs(params)).map_err(|e| describe(&e))?;
         rows.iter().map(row_of_pg).collect()

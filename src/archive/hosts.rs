@@ -66,13 +66,6 @@ fn rfc3339_ms(ms: i64) -> Option<String> {
 }
 
 impl State {
-    /// Makes sure a host has its row.
-    pub fn touch_host(&self, host: &str) -> Result<()> {
-        self.db
-            .execute("INSERT INTO hosts (name) VALUES (?1) ON CONFLICT (name) DO NOTHING", &[host.into()])
-            .map(|_| ())
-    }
-
     /// What WeChat asked of `host`.
     pub fn host_state(&self, host: &str) -> Result<HostState> {
         let row = self.db.query_row(
@@ -89,17 +82,19 @@ impl State {
 
     /// Keeps one of `host`'s limits.
     pub fn set_host(&self, host: &str, field: HostField, value: i64) -> Result<()> {
-        self.touch_host(host)?;
-        let sql = format!("UPDATE hosts SET {} = ?2 WHERE name = ?1", field.column());
+        let column = field.column();
+        let sql = format!(
+            "INSERT INTO hosts (name, {column}) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET {column} = excluded.{column}"
+        );
         self.db.execute(&sql, &[host.into(), value.into()]).map(|_| ())
     }
 
     /// Notes that `host` is alive at `now` (ms), and whether a run of it is going on.
     pub fn host_seen(&self, host: &str, now: i64, running: bool) -> Result<()> {
-        self.touch_host(host)?;
         self.db
             .execute(
-                "UPDATE hosts SET last_seen_ms = ?2, running = ?3 WHERE name = ?1",
+                "INSERT INTO hosts (name, last_seen_ms, running) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET last_seen_ms = excluded.last_seen_ms, running = excluded.running",
                 &[host.into(), now.into(), i64::from(running).into()],
             )
             .map(|_| ())

@@ -3,7 +3,7 @@
 //! index and feed signatures ([`index`]). This module owns the schema, its migrations and the
 //! transactions; `import`, `normalise`, `crawl`, `search` and `feed` work through it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::Connection;
 
@@ -20,28 +20,35 @@ use db::Db;
 
 use crate::error::{Error, Result};
 
-/// Migrations, in order: the schema version is the number applied (`PRAGMA user_version`).
-const MIGRATIONS: &[&str] = &[
-    // 1: articles, aliases, sources, settings.
-    "CREATE TABLE articles (
+/// Schema 1, the crawl's tables, in the SQL both stores read alike (SQLite takes `BIGINT` as it
+/// takes `INTEGER`).
+const CRAWL_TABLES: &str = "CREATE TABLE articles (
         key TEXT PRIMARY KEY,
         url TEXT NOT NULL,
         status TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
+        attempts BIGINT NOT NULL DEFAULT 0,
         last_error TEXT,
-        next_attempt INTEGER NOT NULL DEFAULT 0,
+        next_attempt BIGINT NOT NULL DEFAULT 0,
         record_path TEXT,
         content_hash TEXT,
-        first_seen INTEGER NOT NULL,
-        fetched_at INTEGER,
+        first_seen BIGINT NOT NULL,
+        fetched_at BIGINT,
         source TEXT
      );
      CREATE TABLE aliases (alias TEXT PRIMARY KEY, key TEXT NOT NULL);
-     CREATE TABLE sources (name TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, last_polled INTEGER);
-     CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+     CREATE TABLE sources (name TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, last_polled BIGINT);
+     CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);";
+
+/// Schema 2, for both stores.
+const QUEUE_INDEX: &str = "ALTER TABLE articles ADD COLUMN depth BIGINT NOT NULL DEFAULT 0;
+     CREATE INDEX articles_queue ON articles (status, next_attempt);";
+
+/// Migrations, in order: the schema version is the number applied (`PRAGMA user_version`).
+const MIGRATIONS: &[&str] = &[
+    // 1: articles, aliases, sources, settings.
+    CRAWL_TABLES,
     // 2: follow depth, and an index for the queue.
-    "ALTER TABLE articles ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
-     CREATE INDEX articles_queue ON articles (status, next_attempt);",
+    QUEUE_INDEX,
     // 3: the search index (see `index`), and the files a repair replaces.
     "CREATE TABLE records (
         id INTEGER PRIMARY KEY,
@@ -86,28 +93,13 @@ const MIGRATIONS: &[&str] = &[
     HOSTS_MIGRATION,
 ];
 
-/// Migrations in PostgreSQL's SQL, step for step the same schema as [`MIGRATIONS`]: a state
-/// moved from one store to the other keeps its version number. The search index's words are a
-/// `tsvector` of the same tokens FTS5 keeps.
+/// Migrations of a server, step for step the same schema as [`MIGRATIONS`], so that a state
+/// keeps its version number whichever store holds it. From 3 on the SQL differs: the record id
+/// is a `BIGSERIAL` (SQLite's rowid), and the search index's words are a `tsvector` of the same
+/// tokens FTS5 keeps.
 const PG_MIGRATIONS: &[&str] = &[
-    "CREATE TABLE articles (
-        key TEXT PRIMARY KEY,
-        url TEXT NOT NULL,
-        status TEXT NOT NULL,
-        attempts BIGINT NOT NULL DEFAULT 0,
-        last_error TEXT,
-        next_attempt BIGINT NOT NULL DEFAULT 0,
-        record_path TEXT,
-        content_hash TEXT,
-        first_seen BIGINT NOT NULL,
-        fetched_at BIGINT,
-        source TEXT
-     );
-     CREATE TABLE aliases (alias TEXT PRIMARY KEY, key TEXT NOT NULL);
-     CREATE TABLE sources (name TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, last_polled BIGINT);
-     CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
-    "ALTER TABLE articles ADD COLUMN depth BIGINT NOT NULL DEFAULT 0;
-     CREATE INDEX articles_queue ON articles (status, next_attempt);",
+    CRAWL_TABLES,
+    QUEUE_INDEX,
     "CREATE TABLE records (
         id BIGSERIAL PRIMARY KEY,
         path TEXT NOT NULL UNIQUE,
@@ -159,17 +151,16 @@ const HOSTS_MIGRATION: &str = "ALTER TABLE articles ADD COLUMN lease_owner TEXT;
      );";
 
 /// The settings a host's cool-down was kept in before schema 6, when one state had one host.
-const HOST_SETTINGS: [(&str, &str); 4] = [
-    ("blocked_until_ms", "blocked_until_ms"),
-    ("wechat_pause_until_ms", "pause_until_ms"),
-    ("wechat_interval_ms", "interval_ms"),
-    ("wechat_slow_until_ms", "slow_until_ms"),
+const HOST_SETTINGS: [(&str, HostField); 4] = [
+    ("blocked_until_ms", HostField::BlockedUntil),
+    ("wechat_pause_until_ms", HostField::PauseUntil),
+    ("wechat_interval_ms", HostField::Interval),
+    ("wechat_slow_until_ms", HostField::SlowUntil),
 ];
 
 /// The state of an archive: a SQLite file, or a PostgreSQL database several hosts share.
 pub struct State {
     db: Db,
-    path: PathBuf,
     /// The host this process works as (see [`host_name`]): the owner of its claims.
     host: String,
 }
@@ -207,7 +198,7 @@ impl State {
     /// than reset.
     pub fn open(path: &Path) -> Result<State> {
         if db::is_server(path) {
-            let state = State::with(Db::postgres(path)?, path);
+            let state = State::with(Db::postgres(path)?);
             state.migrate_server(false)?;
             return Ok(state);
         }
@@ -235,7 +226,7 @@ impl State {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(check)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(check)?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(check)?;
-        let state = State::with(Db::sqlite(conn, path), path);
+        let state = State::with(Db::sqlite(conn, path));
         state.migrate(version as usize)?;
         Ok(state)
     }
@@ -245,12 +236,12 @@ impl State {
     /// It sees what was committed; nothing is created or migrated.
     pub fn open_reader(path: &Path) -> Result<State> {
         if db::is_server(path) {
-            return Ok(State::with(Db::postgres(path)?, path));
+            return Ok(State::with(Db::postgres(path)?));
         }
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| state_err(path, &e))?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| state_err(path, &e))?;
-        Ok(State::with(Db::sqlite(conn, path), path))
+        Ok(State::with(Db::sqlite(conn, path)))
     }
 
     /// The state as it is, for a dry run: the file opened read-only and immutable (nothing is
@@ -258,7 +249,7 @@ impl State {
     /// is no file yet. A server's state is read as it is, and must be of this wxsec's schema.
     pub fn open_snapshot(path: &Path) -> Result<State> {
         if db::is_server(path) {
-            let state = State::with(Db::postgres(path)?, path);
+            let state = State::with(Db::postgres(path)?);
             if state.migrate_server(true)? {
                 return Ok(state);
             }
@@ -267,7 +258,7 @@ impl State {
         }
         // Nothing yet (no file, or a server's empty database): an empty state in memory.
         let conn = Connection::open_in_memory().map_err(|e| state_err(path, &e))?;
-        let state = State::with(Db::sqlite(conn, path), path);
+        let state = State::with(Db::sqlite(conn, path));
         state.migrate(0)?;
         Ok(state)
     }
@@ -284,11 +275,11 @@ impl State {
         if app_id != APPLICATION_ID || version as usize != MIGRATIONS.len() {
             return Err(not_current(path, version));
         }
-        Ok(State::with(Db::sqlite(conn, path), path))
+        Ok(State::with(Db::sqlite(conn, path)))
     }
 
-    fn with(db: Db, path: &Path) -> State {
-        State { db, path: path.to_path_buf(), host: host_name() }
+    fn with(db: Db) -> State {
+        State { db, host: host_name() }
     }
 
     /// The host this process works as.
@@ -313,12 +304,9 @@ impl State {
 
     /// A state file kept its one host's cool-down in settings: it becomes this host's.
     fn carry_host_settings(&self) -> Result<()> {
-        let host = host_name();
-        for (setting, column) in HOST_SETTINGS {
+        for (setting, field) in HOST_SETTINGS {
             if let Some(v) = self.setting(setting)?.and_then(|v| v.parse::<i64>().ok()) {
-                self.touch_host(&host)?;
-                self.db
-                    .execute(&format!("UPDATE hosts SET {column} = ?2 WHERE name = ?1"), &[(&host).into(), v.into()])?;
+                self.set_host(&self.host, field, v)?;
                 self.db.execute("DELETE FROM settings WHERE name = ?1", &[setting.into()])?;
             }
         }
@@ -384,7 +372,7 @@ impl State {
     }
 
     fn err(&self, e: &rusqlite::Error) -> Error {
-        state_err(&self.path, e)
+        self.db.sqlite_err(e)
     }
 
     /// The store.
