@@ -171,9 +171,6 @@ impl Crawl {
         } else {
             lock_path(&config.state)
         };
-        if !dry_run && let Some(dir) = lock_file.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
-        }
         let lock = if dry_run { None } else { Some(Lock::acquire(&lock_file)?) };
         let state = if dry_run { State::open_snapshot(&config.state)? } else { State::open(&config.state)? };
         let fetch =
@@ -242,7 +239,7 @@ impl Crawl {
         }
 
         let now = unix_now();
-        let blocked_until = blocked_until(&self.state, self.state.host())?;
+        let blocked_until = blocked_until(&self.state)?;
         let mut wechat_blocked = blocked_until.is_some();
         if let Some(t) = blocked_until {
             summary.blocked_until = Some(rfc3339_ms(t));
@@ -341,21 +338,19 @@ impl Crawl {
         let queued = self.state.due_count(unix_ms())?.min(limit);
         event(Event::Queue(queued));
         let deadline = std::time::Instant::now() + self.config.max_wait;
-        loop {
-            if wechat_blocked || fetched >= limit {
-                break;
-            }
+        while !wechat_blocked && fetched < limit {
             let now = unix_ms();
             // One article at a time, under a lease: hosts sharing the state never fetch the
             // same article, and one killed mid-run lets go of it when its lease runs out.
             let Some(row) = self.state.claim(now, lease)? else {
+                let next = self.state.next_due()?;
                 // Claimable this instant after all (another host let go of it meanwhile).
-                if self.state.is_shared() && self.claimable(now)? {
+                if self.state.is_shared() && next.is_some_and(|t| t <= now) {
                     continue;
                 }
                 // Retries that fall due soon, and articles other hosts hold or are still
                 // finding, are waited for; later ones are the next run's.
-                let wait = match self.state.next_due()? {
+                let wait = match next {
                     Some(t) => Some(Duration::from_millis((t - now).max(0) as u64)),
                     None if self.state.sources_busy()? => Some(Duration::from_millis(200)),
                     None => None,
@@ -368,29 +363,27 @@ impl Crawl {
                     _ => break,
                 }
             };
-            {
-                fetched += 1;
-                match self.fetch_one(&row, &mut summary, &mut followed, &mut event).await {
-                    Ok(outcome) => {
-                        tracing::info!(url = row.url, outcome, "article");
-                        failing.remove(&row.key);
-                        event(Event::Article { url: &row.url, outcome })
-                    }
-                    Err(e @ Error::Write { .. }) | Err(e @ Error::State { .. }) => return Err(e),
-                    Err(Error::NotArticle { kind: PageKind::Verify, .. }) => {
-                        // Not this article's fault: it goes back to the queue, for another host
-                        // or for this one after its cool-down.
-                        self.state.release(&row.key)?;
-                        self.trip_breaker(&mut summary)?;
-                        wechat_blocked = true;
-                        event(Event::Article { url: &row.url, outcome: "blocked" });
-                    }
-                    Err(e) => {
-                        tracing::info!(url = row.url, attempt = row.attempts + 1, error = %e, "article failed");
-                        failing.insert(row.key.clone());
-                        event(Event::Warn(&e));
-                        event(Event::Article { url: &row.url, outcome: "failed" });
-                    }
+            fetched += 1;
+            match self.fetch_one(&row, &mut summary, &mut followed, &mut event).await {
+                Ok(outcome) => {
+                    tracing::info!(url = row.url, outcome, "article");
+                    failing.remove(&row.key);
+                    event(Event::Article { url: &row.url, outcome })
+                }
+                Err(e @ Error::Write { .. }) | Err(e @ Error::State { .. }) => return Err(e),
+                Err(Error::NotArticle { kind: PageKind::Verify, .. }) => {
+                    // Not this article's fault: it goes back to the queue, for another host
+                    // or for this one after its cool-down.
+                    self.state.release(&row.key)?;
+                    self.trip_breaker(&mut summary)?;
+                    wechat_blocked = true;
+                    event(Event::Article { url: &row.url, outcome: "blocked" });
+                }
+                Err(e) => {
+                    tracing::info!(url = row.url, attempt = row.attempts + 1, error = %e, "article failed");
+                    failing.insert(row.key.clone());
+                    event(Event::Warn(&e));
+                    event(Event::Article { url: &row.url, outcome: "failed" });
                 }
             }
         }
@@ -418,11 +411,6 @@ impl Crawl {
         self.state.alias(&row.key, canonical)?;
         summary.skipped += 1;
         Ok("already archived")
-    }
-
-    /// Whether an article is due and no other host holds it.
-    fn claimable(&self, now: i64) -> Result<bool> {
-        Ok(self.state.next_due()?.is_some_and(|t| t <= now))
     }
 
     /// This host leaves WeChat alone for the cool-down; other hosts of a shared state go on.
@@ -711,10 +699,10 @@ fn rfc3339_ms(unix_ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Until when (Unix milliseconds) `host` leaves WeChat alone, if it still does.
-fn blocked_until(state: &State, host: &str) -> Result<Option<i64>> {
+/// Until when (Unix milliseconds) this host leaves WeChat alone, if it still does.
+fn blocked_until(state: &State) -> Result<Option<i64>> {
     let now = unix_ms();
-    Ok(Some(state.host_state(host)?.blocked_until_ms).filter(|t| *t > now))
+    Ok(Some(state.host_state(state.host())?.blocked_until_ms).filter(|t| *t > now))
 }
 
 /// A host's name as part of a file name.
@@ -756,7 +744,7 @@ pub fn status(state_path: &Path) -> Result<StatusReport> {
         });
     }
     let state = State::open(state_path)?;
-    let blocked_until = blocked_until(&state, state.host())?.map(rfc3339_ms);
+    let blocked_until = blocked_until(&state)?.map(rfc3339_ms);
     let hosts = state.hosts(unix_ms())?;
     let sources =
         state.sources()?.into_iter().map(|(name, t)| SourceStatus { name, last_polled: t.map(rfc3339) }).collect();
