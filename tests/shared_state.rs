@@ -99,14 +99,20 @@ impl Fleet {
         Fleet { dir, config, state }
     }
 
-    /// Starts `wxsec crawl` as host `name`, reaching WeChat at `origin`.
-    fn start(&self, name: &str, origin: &MockServer) -> Child {
+    /// `wxsec ARGS… --config CONFIG`, with no proxy or log settings of the caller's.
+    fn wxsec(&self, args: &[&str]) -> Command {
         let mut c = Command::new(assert_cmd::cargo::cargo_bin("wxsec"));
-        c.env("WXSEC_HOST", name).env("WXSEC_ORIGIN", origin.uri());
         for v in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "NO_PROXY", "RUST_LOG"] {
             c.env_remove(v);
         }
-        c.args(["crawl", "--json", "--config"]).arg(&self.config);
+        c.args(args).arg("--config").arg(&self.config);
+        c
+    }
+
+    /// Starts `wxsec crawl` as host `name`, reaching WeChat at `origin`.
+    fn start(&self, name: &str, origin: &MockServer) -> Child {
+        let mut c = self.wxsec(&["crawl", "--json"]);
+        c.env("WXSEC_HOST", name).env("WXSEC_ORIGIN", origin.uri());
         c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
     }
 
@@ -120,11 +126,7 @@ impl Fleet {
 
     /// `wxsec status --json`, as any host reads it.
     fn status(&self) -> serde_json::Value {
-        let out = Command::new(assert_cmd::cargo::cargo_bin("wxsec"))
-            .args(["status", "--json", "--config"])
-            .arg(&self.config)
-            .output()
-            .unwrap();
+        let out = self.wxsec(&["status", "--json"]).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     }
@@ -180,12 +182,7 @@ async fn three_hosts_fetch_and_write_each_article_once() {
     let written: i64 = hosts.iter().map(|h| h["written"].as_i64().unwrap()).sum();
     assert_eq!(written, N as i64, "{status}");
     assert!(hosts.iter().all(|h| h["running"] == false && h["leased"] == 0), "{status}");
-    let search = Command::new(assert_cmd::cargo::cargo_bin("wxsec"))
-        .args(["search", "--json", "--config"])
-        .arg(&fleet.config)
-        .arg("共享抓取测试文章 007")
-        .output()
-        .unwrap();
+    let search = fleet.wxsec(&["search", "--json", "共享抓取测试文章 007"]).output().unwrap();
     let hits = String::from_utf8_lossy(&search.stdout);
     assert_eq!(hits.lines().count(), 1, "{hits}");
 }
@@ -277,12 +274,7 @@ async fn a_dry_run_on_a_new_server_lists_the_work_and_creates_nothing() {
     let Some(state) = common::postgres_database("dry") else { return };
     let wechat = wechat(3, Duration::ZERO).await;
     let fleet = Fleet::new(state.clone(), 3, "");
-    let out = Command::new(assert_cmd::cargo::cargo_bin("wxsec"))
-        .env("WXSEC_ORIGIN", wechat.uri())
-        .args(["crawl", "--dry-run", "--json", "--config"])
-        .arg(&fleet.config)
-        .output()
-        .unwrap();
+    let out = fleet.wxsec(&["crawl", "--dry-run", "--json"]).env("WXSEC_ORIGIN", wechat.uri()).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["would_fetch"].as_array().map(Vec::len), Some(3), "{v}");
