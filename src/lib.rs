@@ -44,6 +44,7 @@ pub mod page;
 pub mod record;
 pub mod store;
 pub mod text;
+pub mod tree;
 
 pub use article::{Article, ArticleId, Kind};
 pub use error::{Error, ExitCode};

@@ -997,10 +997,10 @@ fn copy_state_cmd(archive: ArchiveArgs, to: &std::path::Path, json: bool) -> Pro
             }
             let tables: Vec<String> = copied.tables.iter().map(|(t, n)| format!("{n} {t}")).collect();
             noteln!(
-                "copy-state: {} copied; index rebuilt: {} records, {} files skipped",
+                "copy-state: {} copied; index rebuilt: {} records, {}",
                 tables.join(", "),
                 indexed.indexed,
-                indexed.skipped
+                skipped_line(&indexed)
             );
             ProcessExit::SUCCESS
         }
@@ -1028,9 +1028,17 @@ fn reindex_cmd(archive: ArchiveArgs, json: bool) -> ProcessExit {
             if json {
                 outln!("{}", serde_json::to_string(&s).unwrap_or_default());
             }
-            noteln!("reindex: {} records indexed, {} files skipped", s.indexed, s.skipped);
+            noteln!("reindex: {} records indexed, {}", s.indexed, skipped_line(&s));
             ProcessExit::SUCCESS
         }
         Err(e) => fail(&e),
     }
+}
+
+/// What `reindex` did not index, by kind, so that nothing is missed without a word.
+fn skipped_line(s: &index::ReindexSummary) -> String {
+    format!(
+        "{} skipped ({} files not records, {} other files, {} hidden folders)",
+        s.skipped, s.not_records, s.other_files, s.hidden_folders
+    )
 }

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use regex::Regex;
 use serde::Serialize;
@@ -185,20 +186,22 @@ pub fn index_words(text: &str, out: &mut String) {
 /// The index tokens one search term needs, each with whether it may be a prefix of a token
 /// (`None` when the index cannot narrow the term: no letters or digits; the record files
 /// decide). Pairs of characters must all occur; a single character, and a word the term ends
-/// with, match as a prefix. A word the term starts with may be the end of a longer word in the
-/// text (`𝕏漏洞` in `cccc𝕏漏洞`): the rest of the term narrows, the file decides. A term of one
+/// with, match as a prefix; every other word is a whole word of the text, so that a punctuated
+/// term narrows on all its words (`rk-7` on `rk` and `7…`, `CVE-2025` on `cve` and `2025…`). A
+/// first word written against paired script may end a longer word in the text (`𝕏漏洞` in
+/// `cccc𝕏漏洞`): the rest of the term narrows, the file decides ([`term_occurs`]). A term of one
 /// word matches words that start with it (`tomca` finds Tomcat).
 fn term_tokens(term: &str) -> Option<Vec<(String, bool)>> {
     let runs: Vec<(bool, &str)> = runs(term).collect();
-    let starts_in_word = term.trim_start().starts_with(|c: char| c.is_alphanumeric() && !is_paired(c));
     let ends_in_word = term.trim_end().ends_with(|c: char| c.is_alphanumeric());
+    let glued = first_word_glued(term);
     let mut parts = Vec::new();
     for (i, (paired, run)) in runs.iter().enumerate() {
         let chars: Vec<char> = run.chars().collect();
         let last = i + 1 == runs.len();
         if *paired && chars.len() > 1 {
             parts.extend(chars.windows(2).map(|w| (w.iter().collect::<String>(), false)));
-        } else if i == 0 && starts_in_word && !*paired && runs.len() > 1 {
+        } else if i == 0 && glued {
             continue;
         } else if *paired || (last && ends_in_word) {
             parts.push((run.to_lowercase(), true));
@@ -207,6 +210,30 @@ fn term_tokens(term: &str) -> Option<Vec<(String, bool)>> {
         }
     }
     (!parts.is_empty()).then_some(parts)
+}
+
+fn is_spaced_word(c: char) -> bool {
+    c.is_alphanumeric() && !is_paired(c)
+}
+
+/// Whether a term starts with a word of a spaced script written straight against paired script
+/// (`Tomcat漏洞`): the one case where the term's first word may end a longer word.
+fn first_word_glued(term: &str) -> bool {
+    let t = term.trim_start();
+    t.starts_with(is_spaced_word) && t.chars().find(|c| !is_spaced_word(*c)).is_some_and(is_paired)
+}
+
+/// Whether a folded term occurs in a folded text as the index narrows it: a term that starts
+/// with a word of a spaced script starts a word there (`rk-7` is not in `fork-7`, `tomca` not in
+/// `atomcat`), unless that word is written against paired script (`Tomcat漏洞` is in
+/// `ApacheTomcat漏洞`); a term that starts with paired script or punctuation may start anywhere.
+/// So the files confirm exactly what a scan of them by this rule finds.
+pub fn term_occurs(text: &str, term: &str) -> bool {
+    if !term.starts_with(is_spaced_word) || first_word_glued(term) {
+        return text.contains(term);
+    }
+    text.match_indices(term)
+        .any(|(at, _)| !text.get(..at).and_then(|b| b.chars().next_back()).is_some_and(is_spaced_word))
 }
 
 /// The query for every term's tokens, in the store's language: an FTS5 expression, or a
@@ -415,17 +442,25 @@ pub fn index_path(root: &Path, file: &Path) -> String {
 pub struct ReindexSummary {
     /// Record files indexed.
     pub indexed: usize,
-    /// Files that are not records (no front matter, no title).
+    /// Everything not indexed: the three counts below added up.
     pub skipped: usize,
+    /// Record files that are not records (no front matter, no title).
+    pub not_records: usize,
+    /// Files that are not record files by name (`.png`, `.txt`) and symbolic links.
+    pub other_files: usize,
+    /// Hidden folders (`.wxsec`, `.git`), whose files are not counted one by one.
+    pub hidden_folders: usize,
 }
 
-/// Rebuilds the index from the record files under `root` (Markdown and JSON records; hidden
-/// folders, `assets/` and `feeds/` are not records).
+/// Rebuilds the index from the record files under `root` (Markdown and JSON records) by the
+/// walk `normalise` makes ([`crate::tree`]): hidden record files are indexed, hidden folders are
+/// not, and whatever is not indexed is counted (the archive's own `.wxsec/`, `assets/` and
+/// `feeds/` aside). The files are walked,
+/// not collected, so memory does not grow with the archive.
 pub fn reindex(state: &State, root: &Path) -> Result<ReindexSummary> {
-    let mut files = Vec::new();
-    collect(root, root, &mut files)?;
-    files.sort();
     let mut summary = ReindexSummary::default();
+    let skip = [root.join(".wxsec"), root.join("assets"), root.join("feeds")];
+    let rules = crate::tree::Rules { skip: &skip, clear_scraps: false, is_record: crate::tree::is_written_record };
     state.batch(|s| {
         s.db().batch(match s.db().dialect() {
             Dialect::Sqlite => {
@@ -439,66 +474,78 @@ pub fn reindex(state: &State, root: &Path) -> Result<ReindexSummary> {
                  DELETE FROM settings WHERE name = 'index_emptied';"
             }
         })?;
-        // Reading and parsing the files on every core; this thread only writes the index.
-        let next = std::sync::atomic::AtomicUsize::new(0);
+        // One thread walks, the others read and parse the files; this thread only writes.
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+        let (other_files, hidden_folders) = (AtomicUsize::new(0), AtomicUsize::new(0));
         std::thread::scope(|scope| -> Result<()> {
+            let (file_tx, file_rx) = std::sync::mpsc::sync_channel::<Result<PathBuf>>(256);
+            // Only the workers hold the receiver: when they stop, the walker's next send fails.
+            let file_rx = std::sync::Arc::new(std::sync::Mutex::new(file_rx));
             let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Entry>>>(256);
+            let (others, hidden) = (&other_files, &hidden_folders);
+            scope.spawn(move || {
+                crate::tree::walk(&[root.to_path_buf()], rules, |found| {
+                    let file = match found {
+                        Ok(crate::tree::Found::Record(path, _)) => Ok(path),
+                        Ok(crate::tree::Found::Skipped(crate::tree::Skip::HiddenFolder)) => {
+                            hidden.fetch_add(1, Ordering::Relaxed);
+                            return true;
+                        }
+                        Ok(crate::tree::Found::Skipped(_)) => {
+                            others.fetch_add(1, Ordering::Relaxed);
+                            return true;
+                        }
+                        Err(e) => Err(e),
+                    };
+                    file_tx.send(file).is_ok()
+                })
+            });
             for _ in 0..workers {
-                let (tx, next, files) = (tx.clone(), &next, &files);
+                let (tx, file_rx) = (tx.clone(), std::sync::Arc::clone(&file_rx));
                 scope.spawn(move || {
-                    while let Some(file) = files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-                        let entry = std::fs::read(file)
-                            .map_err(|source| Error::Read { path: file.clone(), source })
-                            .map(|bytes| {
-                                let json = file.extension().is_some_and(|e| e == "json");
-                                Entry::of_file_text(&String::from_utf8_lossy(&bytes), index_path(root, file), json)
-                            });
+                    loop {
+                        let next = match file_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(file) = next else { break };
+                        let entry = file.and_then(|file| {
+                            std::fs::read(&file).map_err(|source| Error::Read { path: file.clone(), source }).map(
+                                |bytes| {
+                                    let json = file.extension().is_some_and(|e| e == "json");
+                                    Entry::of_file_text(&String::from_utf8_lossy(&bytes), index_path(root, &file), json)
+                                },
+                            )
+                        });
                         if tx.send(entry).is_err() {
                             break;
                         }
                     }
                 });
             }
-            drop(tx);
+            drop((tx, file_rx));
+            // On an error the receivers go with this scope's end: the workers' and the walker's
+            // sends fail and they stop (a full queue never holds them).
             for entry in rx {
                 match entry? {
                     Some(e) => {
                         upsert_in_batch(s, &e)?;
                         summary.indexed += 1;
                     }
-                    None => summary.skipped += 1,
+                    None => summary.not_records += 1,
                 }
             }
             Ok(())
         })?;
+        summary.other_files = other_files.into_inner();
+        summary.hidden_folders = hidden_folders.into_inner();
+        summary.skipped = summary.not_records + summary.other_files + summary.hidden_folders;
         if s.db().dialect() == Dialect::Postgres {
             s.db().batch("CREATE INDEX records_words_gin ON records_words USING gin (words)")?;
         }
         Ok(())
     })?;
     Ok(summary)
-}
-
-fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read { path: dir.to_path_buf(), source })?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(kind) = entry.file_type() else { continue };
-        if name.starts_with('.') || kind.is_symlink() {
-            continue;
-        }
-        if kind.is_dir() {
-            if dir == root && matches!(name.as_str(), "assets" | "feeds") {
-                continue;
-            }
-            collect(root, &path, out)?;
-        } else if path.extension().is_some_and(|e| e == "md" || e == "json") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// A search.
@@ -590,35 +637,49 @@ pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) ->
         sql.push_str(&format!(" AND r.id IN (SELECT record FROM record_entities WHERE value = ?{})", args.len()));
     }
     sql.push_str(" ORDER BY r.date DESC, r.fetch_date DESC, r.path");
-    let params: Vec<Value> = args.iter().map(|a| a.as_str().into()).collect();
-    let rows = db.query(&sql, &params)?;
+    // Candidates are read a page at a time, the page sized by the limit: a common word's
+    // hundreds of thousands of candidates are never all in memory, and the walk stops as soon as
+    // the limit's hits are confirmed.
+    let page = (q.limit.saturating_mul(2)).clamp(32, 1024);
+    sql.push_str(&format!(" LIMIT ?{} OFFSET ?{}", args.len() + 1, args.len() + 2));
     let mut needles: Vec<String> = terms.clone();
     if let Some(id) = &q.id {
         needles.push(normal_id(id));
     }
     let folded_terms: Vec<String> = terms.iter().map(|t| fold(t)).collect();
     let mut hits = Vec::new();
-    for row in rows {
-        if hits.len() >= q.limit {
+    let mut offset = 0usize;
+    'pages: while hits.len() < q.limit {
+        let mut params: Vec<Value> = args.iter().map(|a| a.as_str().into()).collect();
+        params.extend([Value::Int(page as i64), Value::Int(offset as i64)]);
+        let rows = db.query(&sql, &params)?;
+        let fetched = rows.len();
+        for row in rows {
+            if hits.len() >= q.limit {
+                break 'pages;
+            }
+            let (id, title, source, date, url, path) =
+                (row.int(0), row.text(1), row.text(2), row.text(3), row.text(4), row.text(5));
+            let file = if Path::new(&path).is_absolute() { PathBuf::from(&path) } else { root.join(&path) };
+            // The index narrows; the file decides. A record gone since it was indexed is no hit,
+            // and neither is one whose pairs of characters occur but not side by side.
+            // Only what a hit needs is read: its words, not its entities or tokens.
+            let Some(record) = read_file(&file) else { continue };
+            let text = plain_words(&record.body);
+            if !folded_terms.is_empty() {
+                let haystack = fold(&format!("{}\n{}\n{}", record.title, record.source, text));
+                if !folded_terms.iter().all(|t| term_occurs(&haystack, t)) {
+                    continue;
+                }
+            }
+            let cves = record_ids(state, id, Some("cve"))?;
+            let snippet = snippet(&text, &needles, open, close);
+            hits.push(Hit { title, source, date, url, path, snippet, cves });
+        }
+        if fetched < page {
             break;
         }
-        let (id, title, source, date, url, path) =
-            (row.int(0), row.text(1), row.text(2), row.text(3), row.text(4), row.text(5));
-        let file = if Path::new(&path).is_absolute() { PathBuf::from(&path) } else { root.join(&path) };
-        // The index narrows; the file decides. A record gone since it was indexed is no hit,
-        // and neither is one whose pairs of characters occur but not side by side.
-        // Only what a hit needs is read: its words, not its entities or tokens.
-        let Some(record) = read_file(&file) else { continue };
-        let text = plain_words(&record.body);
-        if !folded_terms.is_empty() {
-            let haystack = fold(&format!("{}\n{}\n{}", record.title, record.source, text));
-            if !folded_terms.iter().all(|t| haystack.contains(t.as_str())) {
-                continue;
-            }
-        }
-        let cves = record_ids(state, id, Some("cve"))?;
-        let snippet = snippet(&text, &needles, open, close);
-        hits.push(Hit { title, source, date, url, path, snippet, cves });
+        offset += fetched;
     }
     Ok(hits)
 }
@@ -904,7 +965,9 @@ mod tests {
         assert_eq!(term_query("漏").unwrap(), "\"漏\" *");
         assert_eq!(term_query("Tomcat漏洞").unwrap(), "\"漏洞\"", "Tomcat may end a longer word");
         assert_eq!(term_query("漏洞Tomcat 8").unwrap(), "\"漏洞\" AND \"tomcat\" AND \"8\" *");
-        assert_eq!(term_query("CVE-2025").unwrap(), "\"2025\" *");
+        assert_eq!(term_query("CVE-2025").unwrap(), "\"cve\" AND \"2025\" *");
+        assert_eq!(term_query("rk-7").unwrap(), "\"rk\" AND \"7\" *", "every word of a punctuated term narrows");
+        assert_eq!(term_query("a.b_c/d").unwrap(), "\"a\" AND \"b\" AND \"c\" AND \"d\" *");
         assert_eq!(term_query("tomca").unwrap(), "\"tomca\" *");
         assert_eq!(term_query("，；"), None);
     }

@@ -12,7 +12,8 @@ use serde::Serialize;
 use crate::article::{Article, ArticleId, WECHAT_HOST, article_address, short_link};
 use crate::record::{Record, parse};
 use crate::text::{decode_entities_fully, fold_ws};
-pub use walk::{Destination, Found, NormaliseOptions, Skip, Summary, run, walk};
+pub use crate::tree::{Found, Skip, walk};
+pub use walk::{Destination, NormaliseOptions, Summary, run};
 
 /// What became of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::Outcome;
 use crate::error::{Error, Result};
 use crate::store;
+use crate::tree::{self, Found, Skip, walk};
 
 /// Where cleaned records go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -140,103 +141,6 @@ struct ReportLine<'a> {
     format: &'a str,
 }
 
-/// What the walk finds.
-pub enum Found {
-    /// A record file, with the path it keeps relative to its input.
-    Record(PathBuf, PathBuf),
-    /// Something not read: a hidden folder (`.git`, `.wxsec`), a file that is not a record
-    /// (`.png`, `.json`), a symlink, the output folder inside the input. Counted, never silent.
-    Skipped(Skip),
-}
-
-/// Why something was not read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Skip {
-    /// A hidden folder (its files are not counted one by one).
-    HiddenFolder,
-    /// A file whose name does not end in `.md`, `.markdown` or `.txt`.
-    NotRecord,
-    /// A symbolic link (never followed: it may leave the archive).
-    Symlink,
-}
-
-/// Walks the inputs and hands each record file to `found` with the path it keeps relative to
-/// its input, in sorted order, without collecting them (an archive may hold millions). A folder
-/// that cannot be read is handed over as an error; `found` returning false stops the walk.
-/// Hidden record files (`.NET 反序列化….md` is an article's title) are read; hidden folders are not.
-/// With `clear_scraps` (normalising in place, where a batch's temporary files sit beside the
-/// records), the temporary files a killed run left (`.wxsec-*.tmp`) are removed: a folder is
-/// listed before any of its files is handed over, so this run's own are never among them.
-pub fn walk(paths: &[PathBuf], skip: Option<&Path>, clear_scraps: bool, mut found: impl FnMut(Result<Found>) -> bool) {
-    for input in paths {
-        if std::fs::metadata(input).is_ok_and(|m| m.is_file()) {
-            let name = input.file_name().map(PathBuf::from).unwrap_or_else(|| input.clone());
-            if !found(Ok(Found::Record(input.clone(), name))) {
-                return;
-            }
-            continue;
-        }
-        let mut stack = vec![input.clone()];
-        while let Some(dir) = stack.pop() {
-            if skip.is_some_and(|s| same_place(&dir, s)) {
-                continue;
-            }
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(rd) => rd,
-                Err(source) => {
-                    if !found(Err(Error::Read { path: dir.clone(), source })) {
-                        return;
-                    }
-                    continue;
-                }
-            };
-            let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            entries.sort();
-            let mut subdirs = Vec::new();
-            for path in entries {
-                let hidden = path.file_name().map(|n| n.as_encoded_bytes().starts_with(b".")).unwrap_or(true);
-                let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
-                let skipped = if meta.file_type().is_symlink() {
-                    Some(Skip::Symlink)
-                } else if meta.is_dir() {
-                    if !hidden {
-                        subdirs.push(path.clone());
-                    }
-                    hidden.then_some(Skip::HiddenFolder)
-                } else if clear_scraps && store::is_scrap(&path) {
-                    let _ = std::fs::remove_file(&path);
-                    None
-                } else if is_record_file(&path) {
-                    let rel = path.strip_prefix(input).map(Path::to_path_buf).unwrap_or_else(|_| path.clone());
-                    if !found(Ok(Found::Record(path, rel))) {
-                        return;
-                    }
-                    None
-                } else {
-                    Some(Skip::NotRecord)
-                };
-                if let Some(why) = skipped
-                    && !found(Ok(Found::Skipped(why)))
-                {
-                    return;
-                }
-            }
-            stack.extend(subdirs.into_iter().rev());
-        }
-    }
-}
-
-fn is_record_file(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "md" | "markdown" | "txt"))
-}
-
-fn same_place(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
 /// The largest record file read; the seed archive's largest is about 300 KB.
 const MAX_RECORD_BYTES: u64 = 64 << 20;
 
@@ -250,10 +154,11 @@ pub fn run(
     mut warn: impl FnMut(&Error),
 ) -> Result<Summary> {
     let in_place = opts.destination == Destination::InPlace;
-    let skip = match &opts.destination {
-        Destination::Out(dir) => Some(dir.as_path()),
-        Destination::InPlace => None,
+    let skip: Vec<PathBuf> = match &opts.destination {
+        Destination::Out(dir) => vec![dir.clone()],
+        Destination::InPlace => Vec::new(),
     };
+    let rules = tree::Rules { skip: &skip, clear_scraps: in_place, is_record: tree::is_text_record };
     for input in paths {
         std::fs::metadata(input).map_err(|source| Error::Read { path: input.clone(), source })?;
     }
@@ -293,7 +198,7 @@ pub fn run(
     std::thread::scope(|scope| -> Result<()> {
         let (found_ref, folders, files) = (&found, &skipped_folders, &skipped_files);
         scope.spawn(move || {
-            walk(paths, skip, in_place, |job| {
+            walk(paths, rules, |job| {
                 let job = match job {
                     Ok(Found::Record(path, rel)) => Ok((path, rel)),
                     Ok(Found::Skipped(Skip::HiddenFolder)) => {
