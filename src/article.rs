@@ -197,8 +197,9 @@ pub fn short_link(url: &str) -> Option<String> {
     let rest = rest.strip_prefix("https://").or_else(|| rest.strip_prefix("http://"))?;
     let rest = rest.strip_prefix("mp.weixin.qq.com/s/")?;
     let id = rest.split(['?', '#']).next()?;
-    let ok =
-        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'~'));
     ok.then(|| format!("https://{WECHAT_HOST}/s/{id}"))
 }
 

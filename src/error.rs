@@ -30,6 +30,8 @@ pub enum ExitCode {
     Locked = 9,
     /// `crawl`: the state file cannot be used (corrupt, foreign, or from a newer wxsec).
     State = 10,
+    /// `crawl`: a login is no longer accepted (the WeRead cookie expired and could not be renewed).
+    LoginExpired = 11,
 }
 
 /// Everything that can go wrong between a target and a written record.
@@ -138,6 +140,25 @@ pub enum Error {
         /// Which fact was missing.
         missing: &'static str,
     },
+    /// A login the user gave is no longer accepted (WeRead's `-2012`, after one renewal).
+    #[error("{}: the WeRead login is no longer accepted ({message})", path.display())]
+    LoginExpired {
+        /// The cookie file.
+        path: PathBuf,
+        /// What the server said (never the cookie).
+        message: String,
+    },
+    /// A discovery service refused a source (WeRead's `-2041`: the account is not on the
+    /// user's shelf, or a passing risk control).
+    #[error("{source_name}: {service} refused the list ({message})")]
+    Refused {
+        /// The source.
+        source_name: String,
+        /// The service (`weread.qq.com`).
+        service: String,
+        /// What it said.
+        message: String,
+    },
     /// A bug: reading one input panicked. The input is named so it can be reported; the other
     /// inputs of the run go on.
     #[error("{target}: internal error while reading it: {message}")]
@@ -178,6 +199,8 @@ impl Error {
             Error::Locked { .. } => ExitCode::Locked,
             Error::State { .. } => ExitCode::State,
             Error::Internal { .. } => ExitCode::Other,
+            Error::LoginExpired { .. } => ExitCode::LoginExpired,
+            Error::Refused { .. } => ExitCode::SomeFailed,
         }
     }
 
@@ -225,6 +248,12 @@ impl Error {
                 "move the state file aside (it is not deleted for you) and run again to start a new one"
             }
             Error::Internal { .. } => "this is a bug in wxsec: please report it with the input named above",
+            Error::LoginExpired { .. } => {
+                "log in at weread.qq.com in a browser and copy its Cookie header into this file again (README: Finding articles); the other sources were archived"
+            }
+            Error::Refused { .. } => {
+                "add the account to your WeRead shelf (书架 → 公众号) with the same login; a passing risk control clears by itself, and the source is asked again next run"
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ use wxsec::store::Format;
 /// command quietly with exit 0, as ripgrep does; any other failure to write is exit 6.
 macro_rules! outln {
     ($($arg:tt)*) => {
-        if !stdout_line(format_args!($($arg)*)) {
+        if !$crate::stdout_line(format_args!($($arg)*)) {
             std::process::exit(0);
         }
     };
@@ -41,7 +41,7 @@ fn quiet() -> bool {
 /// A summary or warning line on standard error, unless `--quiet`.
 macro_rules! noteln {
     ($($arg:tt)*) => {
-        if !quiet() {
+        if !$crate::quiet() {
             errln!($($arg)*);
         }
     };
@@ -54,6 +54,8 @@ macro_rules! errln {
         let _ = writeln!(std::io::stderr().lock(), $($arg)*);
     }};
 }
+
+mod cli;
 
 /// Writes a line on standard output; false once the reader has gone.
 fn stdout_line(args: std::fmt::Arguments) -> bool {
@@ -216,12 +218,21 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Which account an article is of, and the [[source]] table that follows its history.
+    ///
+    /// Prints the account's name, its __biz, its WeRead id (MP_WXS_…) and the table to paste into
+    /// the configuration. One request to WeChat for an address; none for a saved page.
+    ///
+    /// Exit codes: 0 printed; 2 bad usage; 3 not an article; 4 WeChat's verification page; 5
+    /// network or HTTP failure; 6 a file could not be read; 7 the page names no account.
+    Account(cli::account::AccountArgs),
     /// The scheduled job: poll the configured sources, fetch the articles not yet archived.
     ///
     /// Exit codes: 0 ok; 2 configuration error; 4 blocked (WeChat's verification page: no more
     /// requests until the cool-down ends); 6 a record or the state could not be written; 8 some
     /// articles or sources failed (retried on later runs); 9 another run holds the lock; 10 the
-    /// state file is unusable.
+    /// state file is unusable; 11 a login is no longer accepted (the WeRead cookie: copy it
+    /// again; the other sources were archived).
     Crawl {
         /// The TOML configuration [default: $WXSEC_CONFIG, else $XDG_CONFIG_HOME/wxsec/config.toml
         /// (~/.config/wxsec/config.toml) when it exists]; examples/wxsec.toml is a commented example.
@@ -233,9 +244,14 @@ enum Command {
         /// Fetch at most N articles this run.
         #[arg(long)]
         limit: Option<usize>,
-        /// Take feed items published on or after this day (YYYY-MM-DD) only.
+        /// Take feed items published on or after this day (YYYY-MM-DD) only, and walk albums and
+        /// WeRead lists back to it.
         #[arg(long)]
         since: Option<chrono::NaiveDate>,
+        /// Walk every page of every album and WeRead list again, not only up to the first page
+        /// that brings nothing new.
+        #[arg(long)]
+        backfill: bool,
         /// Print the summary as one JSON object on standard output.
         #[arg(long)]
         json: bool,
@@ -517,10 +533,11 @@ fn main() -> ProcessExit {
         }
         Command::Reindex { archive, json } => reindex_cmd(archive, json),
         Command::CopyState { archive, to, json } => copy_state_cmd(archive, &to, json),
-        Command::Crawl { config, dry_run, limit, since, json, settings } => {
-            crawl_cmd(config, RunOptions { dry_run, limit, since }, json, *settings)
+        Command::Crawl { config, dry_run, limit, since, backfill, json, settings } => {
+            crawl_cmd(config, RunOptions { dry_run, limit, since, backfill }, json, *settings)
         }
         Command::Status { config, out, state, json } => status_cmd(config, out, state, json),
+        Command::Account(args) => cli::account::run(args),
         Command::Init { path, print } => init_cmd(path, print),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
@@ -820,6 +837,9 @@ fn crawl_cmd(config: Option<PathBuf>, opts: RunOptions, json: bool, flags: Crawl
     };
     // With --json the addresses are in the JSON (`would_fetch`): standard output is one object.
     if opts.dry_run && !json {
+        for (source, n) in &summary.would_bring {
+            noteln!("source {source}: {n} new article{}", if *n == 1 { "" } else { "s" });
+        }
         for url in &summary.would_fetch {
             outln!("{url}");
         }
@@ -872,7 +892,15 @@ fn status_cmd(config: Option<PathBuf>, out: Option<PathBuf>, state: Option<PathB
     }
     outln!("search index: {} records", report.indexed);
     for s in &report.sources {
-        outln!("source {}: last polled {}", s.name, s.last_polled.as_deref().unwrap_or("never"));
+        outln!(
+            "source {} ({}): last polled {}, last ok {}, {} articles found{}",
+            s.name,
+            s.kind.as_deref().unwrap_or("unknown"),
+            s.last_polled.as_deref().unwrap_or("never"),
+            s.last_ok.as_deref().unwrap_or("never"),
+            s.found,
+            s.last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default()
+        );
     }
     ProcessExit::SUCCESS
 }

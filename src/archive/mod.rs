@@ -10,6 +10,8 @@ use rusqlite::Connection;
 mod articles;
 pub mod db;
 mod hosts;
+mod sources;
+pub use sources::{Paging, SourceRow};
 pub mod index;
 
 pub use articles::{Row, Status, id_key};
@@ -91,6 +93,7 @@ const MIGRATIONS: &[&str] = &[
         tokenize = 'unicode61 remove_diacritics 0');
      CREATE TABLE feeds (name TEXT PRIMARY KEY, signature TEXT NOT NULL);",
     HOSTS_MIGRATION,
+    SOURCES_MIGRATION,
 ];
 
 /// Migrations of a server, step for step the same schema as [`MIGRATIONS`], so that a state
@@ -130,6 +133,7 @@ const PG_MIGRATIONS: &[&str] = &[
      CREATE INDEX records_words_gin ON records_words USING gin (words);
      CREATE TABLE feeds (name TEXT PRIMARY KEY, signature TEXT NOT NULL);",
     HOSTS_MIGRATION,
+    SOURCES_MIGRATION,
 ];
 
 /// 6: claims with leases (an article or a source is worked on by one host at a time, and a host
@@ -149,6 +153,18 @@ const HOSTS_MIGRATION: &str = "ALTER TABLE articles ADD COLUMN lease_owner TEXT;
         last_seen_ms BIGINT NOT NULL DEFAULT 0,
         running BIGINT NOT NULL DEFAULT 0
      );";
+
+/// 7: what each source did (its kind, last success and error, the articles it named) and where
+/// a paged source (an album, an account's WeRead list) stands: walked to its end once, and the
+/// page to ask next when a run stopped mid-walk. Alternates: the other address an article listed
+/// by WeRead may have, tried when the first answers no article.
+const SOURCES_MIGRATION: &str = "ALTER TABLE sources ADD COLUMN kind TEXT;
+     ALTER TABLE sources ADD COLUMN last_ok BIGINT;
+     ALTER TABLE sources ADD COLUMN last_error TEXT;
+     ALTER TABLE sources ADD COLUMN found BIGINT NOT NULL DEFAULT 0;
+     ALTER TABLE sources ADD COLUMN walked BIGINT NOT NULL DEFAULT 0;
+     ALTER TABLE sources ADD COLUMN page_cursor TEXT;
+     CREATE TABLE alternates (key TEXT PRIMARY KEY, url TEXT NOT NULL);";
 
 /// The settings a host's cool-down was kept in before schema 6, when one state had one host.
 const HOST_SETTINGS: [(&str, HostField); 4] = [
@@ -434,7 +450,12 @@ const COPIED: &[(&str, &str, &str)] = &[
          WHERE articles.status <> 'done' AND excluded.status = 'done'",
     ),
     ("aliases", "alias, key", "ON CONFLICT DO NOTHING"),
-    ("sources", "name, etag, last_modified, last_polled", "ON CONFLICT DO NOTHING"),
+    (
+        "sources",
+        "name, etag, last_modified, last_polled, kind, last_ok, last_error, found, walked, page_cursor",
+        "ON CONFLICT DO NOTHING",
+    ),
+    ("alternates", "key, url", "ON CONFLICT DO NOTHING"),
     (
         "hosts",
         "name, blocked_until_ms, pause_until_ms, interval_ms, slow_until_ms, last_seen_ms",

@@ -88,13 +88,20 @@ pub struct CrawlSettings {
     #[arg(long = "feed")]
     #[serde(skip)]
     pub feeds: Vec<String>,
+    /// The file holding the `Cookie` header of a logged-in weread.qq.com browser, one line, for
+    /// `weread` sources (renewed in place, its mode kept).
+    #[arg(long)]
+    pub weread_cookie_file: Option<PathBuf>,
+    /// Seconds between requests to weread.qq.com [default: 5].
+    #[arg(long)]
+    pub weread_delay: Option<f64>,
     /// Sources of the config file (`[[source]]` tables).
     #[arg(skip)]
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceConfig>,
 }
 
-/// One `[[source]]` table: exactly one of `urls`, `feed`, `album`.
+/// One `[[source]]` table: exactly one of `urls`, `feed`, `album`, `weread`, `opml`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
@@ -106,6 +113,12 @@ pub struct SourceConfig {
     pub feed: Option<String>,
     /// A WeChat album (合集) address.
     pub album: Option<String>,
+    /// An account's history through WeRead: its `__biz`, an article address of it, or its
+    /// WeRead id (`MP_WXS_3248194593`).
+    pub weread: Option<String>,
+    /// A list of feeds (OPML), a path or an http(s) address: every outline with an `xmlUrl` is a
+    /// feed source, with this table's `content` and `account`.
+    pub opml: Option<String>,
     /// For a feed: `"feed"` writes each item that carries the whole article from the item itself,
     /// asking mp.weixin.qq.com nothing (full-text bridges: wewe-rss, we-mp-rss, RSSHub); items
     /// with only a summary are fetched as with `"page"`, the default.
@@ -142,13 +155,46 @@ pub enum Source {
         /// The album's address.
         url: String,
     },
+    /// An account's list in WeRead.
+    Weread {
+        /// Name in the state.
+        name: String,
+        /// The account's WeRead id (`MP_WXS_<decimal __biz>`).
+        book_id: String,
+    },
+    /// A list of feeds.
+    Opml {
+        /// Name in the state.
+        name: String,
+        /// A path or an http(s) address.
+        location: String,
+        /// `content = "feed"` for each of its feeds.
+        full_text: bool,
+        /// `account` for each of its feeds.
+        account: Option<String>,
+    },
 }
 
 impl Source {
     /// The name the state keeps it under.
     pub fn name(&self) -> &str {
         match self {
-            Source::Urls { name, .. } | Source::Feed { name, .. } | Source::Album { name, .. } => name,
+            Source::Urls { name, .. }
+            | Source::Feed { name, .. }
+            | Source::Album { name, .. }
+            | Source::Weread { name, .. }
+            | Source::Opml { name, .. } => name,
+        }
+    }
+
+    /// Its kind, as `wxsec status` names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Urls { .. } => "urls",
+            Source::Feed { .. } => "feed",
+            Source::Album { .. } => "album",
+            Source::Weread { .. } => "weread",
+            Source::Opml { .. } => "opml",
         }
     }
 }
@@ -198,6 +244,10 @@ pub struct CrawlConfig {
     pub feed_entries: usize,
     /// The sources.
     pub sources: Vec<Source>,
+    /// The WeRead login's cookie file, for `weread` sources.
+    pub weread_cookie_file: Option<PathBuf>,
+    /// Spacing of requests to weread.qq.com.
+    pub weread_delay: Duration,
 }
 
 impl CrawlSettings {
@@ -227,9 +277,20 @@ impl CrawlSettings {
         if let Some(p) = s.state.as_mut().filter(|p| !crate::archive::is_server(p)) {
             resolve(p);
         }
+        if let Some(p) = s.weread_cookie_file.as_mut() {
+            resolve(p);
+        }
         for src in &mut s.sources {
             if let Some(p) = src.urls.as_mut() {
                 resolve(p);
+            }
+            // An OPML list given as a path is read from beside the configuration too.
+            if let Some(o) = src.opml.as_mut()
+                && !o.starts_with("http://")
+                && !o.starts_with("https://")
+                && Path::new(o.as_str()).is_relative()
+            {
+                *o = base.join(o.as_str()).to_string_lossy().into_owned();
             }
         }
         Ok(s)
@@ -264,6 +325,8 @@ impl CrawlSettings {
             allow_image_hosts: [base.allow_image_hosts, self.allow_image_hosts].concat(),
             write_feeds: self.write_feeds || base.write_feeds,
             feed_entries: self.feed_entries.or(base.feed_entries),
+            weread_cookie_file: self.weread_cookie_file.or(base.weread_cookie_file),
+            weread_delay: self.weread_delay.or(base.weread_delay),
             urls_files,
             feeds,
             sources,
@@ -289,30 +352,52 @@ impl CrawlSettings {
         };
         let mut sources = Vec::new();
         for (i, s) in self.sources.into_iter().enumerate() {
-            let given = [s.urls.is_some(), s.feed.is_some(), s.album.is_some()].iter().filter(|b| **b).count();
+            let given = [s.urls.is_some(), s.feed.is_some(), s.album.is_some(), s.weread.is_some(), s.opml.is_some()]
+                .iter()
+                .filter(|b| **b)
+                .count();
             if given != 1 {
-                return Err(bad(format!("source {}: give exactly one of urls, feed, album", i + 1)));
+                return Err(bad(format!("source {}: give exactly one of urls, feed, album, weread, opml", i + 1)));
             }
-            if s.feed.is_none() && (s.content.is_some() || s.account.is_some()) {
-                return Err(bad(format!("source {}: content and account apply to feed sources only", i + 1)));
+            if s.feed.is_none() && s.opml.is_none() && (s.content.is_some() || s.account.is_some()) {
+                return Err(bad(format!("source {}: content and account apply to feed and opml sources only", i + 1)));
             }
             let full_text = match s.content.as_deref() {
                 None | Some("page") => false,
                 Some("feed") => true,
                 Some(other) => return Err(bad(format!("source {}: content = {other:?}: \"feed\" or \"page\"", i + 1))),
             };
+            let account = s.account.filter(|a| !a.trim().is_empty());
             let source = if let Some(path) = s.urls {
                 Source::Urls { name: s.name.unwrap_or_else(|| format!("urls:{}", path.display())), path }
             } else if let Some(url) = s.feed {
                 check_http(&url).map_err(|m| bad(format!("source {}: {m}", i + 1)))?;
-                let account = s.account.filter(|a| !a.trim().is_empty());
                 Source::Feed { name: s.name.unwrap_or_else(|| format!("feed:{url}")), url, full_text, account }
+            } else if let Some(given) = s.weread {
+                let book_id = crate::crawl::weread::book_id(&given).ok_or_else(|| {
+                    bad(format!(
+                        "source {}: weread {given:?} is no account: give its __biz (MzI0ODE5NDU5Mw==), an article address of it, or MP_WXS_…",
+                        i + 1
+                    ))
+                })?;
+                Source::Weread { name: s.name.unwrap_or_else(|| format!("weread:{book_id}")), book_id }
+            } else if let Some(location) = s.opml {
+                if location.starts_with("http://") || location.starts_with("https://") {
+                    check_http(&location).map_err(|m| bad(format!("source {}: {m}", i + 1)))?;
+                }
+                Source::Opml {
+                    name: s.name.unwrap_or_else(|| format!("opml:{location}")),
+                    location,
+                    full_text,
+                    account,
+                }
             } else {
                 let url = s.album.unwrap_or_default();
-                let ok = crate::article::article_address(&url).is_some_and(|u| u.path() == "/mp/appmsgalbum");
+                let ok = crate::article::article_address(&url).is_some_and(|u| u.path() == "/mp/appmsgalbum")
+                    && crate::crawl::album::album_of(&url).is_some();
                 if !ok {
                     return Err(bad(format!(
-                        "source {}: album {url:?} is not an mp.weixin.qq.com/mp/appmsgalbum address",
+                        "source {}: album {url:?} is not an mp.weixin.qq.com/mp/appmsgalbum address with __biz and album_id",
                         i + 1
                     )));
                 }
@@ -340,7 +425,15 @@ impl CrawlSettings {
         if !(0.0..=4.0).contains(&jitter) {
             return Err(bad(format!("jitter = {jitter}: a fraction from 0 to 4")));
         }
+        let weread_cookie_file = self.weread_cookie_file;
+        if weread_cookie_file.is_none() && sources.iter().any(|s| matches!(s, Source::Weread { .. })) {
+            return Err(bad(
+                "a weread source needs weread_cookie_file = \"PATH\": the Cookie header of your logged-in weread.qq.com browser (README: Finding articles)".to_string(),
+            ));
+        }
         Ok(CrawlConfig {
+            weread_cookie_file,
+            weread_delay: secs("weread_delay", self.weread_delay, 5.0)?,
             out,
             state,
             format,

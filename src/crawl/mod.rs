@@ -2,9 +2,14 @@
 //! got (politely, one request at a time per host), writes their records like `import`, and keeps
 //! its state in one SQLite file so that every run resumes where the last one stopped.
 
+pub mod album;
 pub mod config;
+pub mod opml;
+pub mod paging;
 pub mod polite;
+mod poll;
 pub mod sources;
+pub mod weread;
 
 use std::path::Path;
 use std::time::Duration;
@@ -17,12 +22,13 @@ use crate::article::WECHAT_HOST;
 use crate::assets::{Images, Localiser};
 use crate::error::{Error, ExitCode, Result};
 use crate::extract::extract;
-use crate::fetch::{FeedResponse, FetchConfig, Fetched, Fetcher};
+use crate::fetch::{FetchConfig, Fetched, Fetcher};
 use crate::page::PageKind;
 use crate::record::Record;
 use crate::store;
-use config::{CrawlConfig, Source};
+use config::CrawlConfig;
 use polite::{Lock, backoff, lock_path};
+use poll::Polled;
 
 /// Options of one run beyond the configuration.
 #[derive(Debug, Clone, Default)]
@@ -31,20 +37,10 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Fetch at most this many articles.
     pub limit: Option<usize>,
-    /// Take feed items published on or after this day only.
+    /// Take feed items published on or after this day only (and walk paged lists back to it).
     pub since: Option<NaiveDate>,
-}
-
-/// What polling a source found.
-#[derive(Default)]
-struct Polled {
-    /// Article addresses to fetch.
-    urls: Vec<String>,
-    /// Articles a full-text feed carried whole, with their item's address.
-    articles: Vec<(String, crate::article::Article)>,
-    /// A feed's `ETag` and `Last-Modified`: kept only once what the feed gave is in the state, so
-    /// that a run killed in between asks for the whole feed again instead of hearing "304".
-    validators: (Option<String>, Option<String>),
+    /// Walk every page of every album and WeRead list again, not only up to what is known.
+    pub backfill: bool,
 }
 
 /// What a run did.
@@ -78,12 +74,19 @@ pub struct CrawlSummary {
     pub would_fetch: Vec<String>,
     /// With `--dry-run`: the articles a full-text feed would write from its items (no request).
     pub would_write: Vec<String>,
+    /// With `--dry-run`: how many new articles each source would bring.
+    pub would_bring: std::collections::BTreeMap<String, usize>,
+    /// The login file no longer accepted (a WeRead cookie), when one was not.
+    pub login_expired: Option<String>,
 }
 
 impl CrawlSummary {
     /// The exit code of the run.
     pub fn exit_code(&self) -> ExitCode {
-        if self.blocked_until.is_some() {
+        // A login only the user can renew comes first: waiting does not mend it.
+        if self.login_expired.is_some() {
+            ExitCode::LoginExpired
+        } else if self.blocked_until.is_some() {
             ExitCode::Blocked
         } else if self.failed > 0 || self.source_errors > 0 {
             ExitCode::SomeFailed
@@ -152,6 +155,8 @@ pub struct Crawl {
     state: State,
     fetcher: Fetcher,
     localiser: Localiser,
+    /// The WeRead login, when a `weread` source is configured.
+    weread: Option<weread::Weread>,
     _lock: Option<Lock>,
 }
 
@@ -196,7 +201,18 @@ impl Crawl {
             fetcher.limiter().with(|l| l.set_interval(WECHAT_HOST, wider));
         }
         let localiser = Localiser::new(&config.out, fetcher.clone(), config.image_delay);
-        Ok(Crawl { config, state, fetcher, localiser, _lock: lock })
+        let weread = config.weread_cookie_file.as_deref().map(|path| {
+            fetcher.limiter().with(|l| l.set_interval(crate::fetch::api::WEREAD_HOST, config.weread_delay));
+            let client = weread::Weread::new(fetcher.clone(), path);
+            if client.file().readable_by_others() {
+                tracing::warn!(
+                    file = %path.display(),
+                    "the WeRead cookie file can be read by other users of this machine: chmod 600 it"
+                );
+            }
+            client
+        });
+        Ok(Crawl { config, state, fetcher, localiser, weread, _lock: lock })
     }
 
     /// The state, for `status` and tests.
@@ -245,7 +261,8 @@ impl Crawl {
             summary.blocked_until = Some(rfc3339_ms(t));
         }
 
-        let sources = self.config.sources.clone();
+        let (sources, lists_failed) = self.expand_lists(opts, |e| event(Event::Warn(e))).await?;
+        summary.source_errors += lists_failed;
         let lease = ms(self.config.lease);
         for source in &sources {
             // A source is polled by one host at a time; the others go on with the queue.
@@ -253,37 +270,46 @@ impl Crawl {
                 tracing::info!(source = source.name(), "another host is polling it");
                 continue;
             }
-            let Polled { urls: found, articles, validators } = match self.poll(source, opts, wechat_blocked).await {
+            let Polled { urls: found, articles, validators, kept } = match self.poll(source, opts, wechat_blocked).await
+            {
                 Ok(polled) => polled,
-                Err(Error::NotArticle { kind: PageKind::Verify, .. }) => {
-                    if !opts.dry_run {
-                        self.state.release_source(source.name())?;
-                        self.trip_breaker(&mut summary)?;
-                    }
-                    wechat_blocked = true;
-                    continue;
-                }
+                Err(e @ Error::Write { .. }) | Err(e @ Error::State { .. }) => return Err(e),
                 Err(e) => {
                     if !opts.dry_run {
                         self.state.release_source(source.name())?;
+                        self.state.source_outcome(source.name(), source.kind(), Some(&e.to_string()), now)?;
+                    }
+                    if poll::is_verify(&e) {
+                        if !opts.dry_run {
+                            self.trip_breaker(&mut summary)?;
+                        }
+                        wechat_blocked = true;
+                        continue;
+                    }
+                    if let Error::LoginExpired { path, .. } = &e {
+                        summary.login_expired = Some(path.display().to_string());
                     }
                     summary.source_errors += 1;
                     event(Event::Warn(&e));
                     continue;
                 }
             };
+            summary.discovered += kept;
             tracing::info!(source = source.name(), addresses = found.len(), whole = articles.len(), "polled");
             let (found, bad): (Vec<String>, Vec<String>) = found.into_iter().partition(|u| State::key_for(u).is_some());
             for target in bad {
                 event(Event::Warn(&Error::BadTarget { target: format!("{}: {target}", source.name()) }));
             }
             if opts.dry_run {
+                let mut brings = 0;
                 for url in found {
                     let request = State::key_for(&url).map(|(_, r)| r).unwrap_or(url);
                     if !self.state.knows(&request)? && !summary.would_fetch.contains(&request) {
                         summary.would_fetch.push(request);
+                        brings += 1;
                     }
                 }
+                summary.would_bring.insert(source.name().to_string(), brings + articles.len());
                 for (url, _) in articles {
                     let known = State::key_for(&url).map(|(k, _)| self.state.is_done(&k)).transpose()?;
                     if known != Some(true) && !summary.would_write.contains(&url) {
@@ -301,6 +327,7 @@ impl Crawl {
             })?;
             summary.discovered += added;
             summary.skipped += found.len() - added;
+            self.state.count_found(source.name(), source.kind(), added)?;
             let mut all_written = true;
             for (url, article) in articles {
                 match self.write_from_feed(&url, article, source.name(), &mut summary, &mut event).await {
@@ -319,6 +346,7 @@ impl Crawl {
             // poll's "304 Not Modified" would hide what this run did not keep.
             let (etag, last_modified) = if all_written { validators } else { (None, None) };
             self.state.polled(source.name(), etag.as_deref(), last_modified.as_deref(), now)?;
+            self.state.source_outcome(source.name(), source.kind(), None, now)?;
         }
         if opts.dry_run {
             for row in self.state.due(unix_ms(), usize::MAX >> 1)? {
@@ -472,63 +500,6 @@ impl Crawl {
         self.write_record(&row, Record::new(article, Utc::now()), summary, &mut followed, event).await
     }
 
-    /// Polls one source; returns the article addresses it lists, and the articles a full-text
-    /// feed carries whole.
-    async fn poll(&mut self, source: &Source, opts: &RunOptions, wechat_blocked: bool) -> Result<Polled> {
-        match source {
-            Source::Urls { path, .. } => Ok(Polled { urls: sources::read_urls(path)?, ..Polled::default() }),
-            Source::Feed { name, url, full_text, account } => {
-                let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
-                if host != WECHAT_HOST {
-                    self.fetcher.limiter().with(|l| l.set_interval(&host, self.config.feed_delay));
-                }
-                let (etag, modified) = self.state.source_validators(name)?;
-                match self.fetcher.fetch_feed(url, etag.as_deref(), modified.as_deref()).await? {
-                    FeedResponse::NotModified => Ok(Polled::default()),
-                    FeedResponse::Body { bytes, etag, last_modified } => {
-                        let doc = sources::feed_doc(&bytes, url)?;
-                        let mut polled = Polled { validators: (etag, last_modified), ..Polled::default() };
-                        for item in doc.items.iter().filter(|i| sources::since_ok(i, opts.since)) {
-                            // An item without the whole article, or whose account is not known,
-                            // is fetched from WeChat as any address is.
-                            let article = item.full.as_ref().filter(|_| *full_text).and_then(|full| {
-                                let account = account.clone().or_else(|| doc.account_of(full))?;
-                                crate::extract::from_feed_item(
-                                    &item.url,
-                                    &full.title,
-                                    &account,
-                                    item.published,
-                                    &full.html,
-                                )
-                            });
-                            match article {
-                                Some(a) => polled.articles.push((item.url.clone(), a)),
-                                None => polled.urls.push(item.url.clone()),
-                            }
-                        }
-                        Ok(polled)
-                    }
-                }
-            }
-            Source::Album { url, .. } => {
-                if wechat_blocked {
-                    return Ok(Polled::default());
-                }
-                let address =
-                    crate::article::article_address(url).ok_or_else(|| Error::BadTarget { target: url.clone() })?;
-                let biz =
-                    address.query_pairs().find(|(k, _)| k == "__biz").map(|(_, v)| v.into_owned()).unwrap_or_default();
-                let page = self.fetcher.fetch(url, &address).await?;
-                let (kind, evidence) = crate::page::classify(&page.html);
-                if kind == PageKind::Verify {
-                    return Err(Error::NotArticle { target: url.clone(), kind, evidence });
-                }
-                let links = sources::article_links(&page.html);
-                Ok(Polled { urls: sources::same_account(&links, &biz).cloned().collect(), ..Polled::default() })
-            }
-        }
-    }
-
     /// Fetches one article and records the outcome; returns a word for the log.
     async fn fetch_one(
         &mut self,
@@ -573,6 +544,24 @@ impl Crawl {
             Ok(x) => x,
             Err(Error::NotArticle { kind: PageKind::Verify, target, evidence }) => {
                 return Err(Error::NotArticle { target, kind: PageKind::Verify, evidence });
+            }
+            // An address a list gave in one of two spellings (WeRead's ids with `~`): the
+            // other is asked before the article counts as gone.
+            Err(
+                e @ Error::NotArticle {
+                    kind: PageKind::Deleted | PageKind::Removed | PageKind::Gone | PageKind::Unknown,
+                    ..
+                },
+            ) if self.state.has_alternate(&row.key)? => {
+                let alternate = self.state.take_alternate(&row.key)?.unwrap_or_default();
+                self.state.finish(
+                    &row.key,
+                    Status::Removed,
+                    &format!("{e}; its other address {alternate} is queued"),
+                    now,
+                )?;
+                summary.discovered += usize::from(self.state.discover(&alternate, "alternate", row.depth, now)?);
+                return Ok("other address queued");
             }
             Err(e @ Error::NotArticle { kind: PageKind::Deleted, .. }) => {
                 self.state.finish(&row.key, Status::Deleted, &e.to_string(), now)?;
@@ -731,8 +720,17 @@ pub struct StatusReport {
 pub struct SourceStatus {
     /// The source's name.
     pub name: String,
+    /// `urls`, `feed`, `album`, `weread` or `opml` (unknown for a source last polled by an
+    /// older wxsec).
+    pub kind: Option<String>,
     /// Its last poll (RFC 3339), if it was ever polled.
     pub last_polled: Option<String>,
+    /// Its last successful poll (RFC 3339).
+    pub last_ok: Option<String>,
+    /// What failed at its last poll, when that poll failed.
+    pub last_error: Option<String>,
+    /// Articles it named that were not known before.
+    pub found: i64,
 }
 
 /// Reads the state without taking the lock (SQLite's own locking keeps reads consistent).
@@ -746,8 +744,18 @@ pub fn status(state_path: &Path) -> Result<StatusReport> {
     let state = State::open(state_path)?;
     let blocked_until = blocked_until(&state)?.map(rfc3339_ms);
     let hosts = state.hosts(unix_ms())?;
-    let sources =
-        state.sources()?.into_iter().map(|(name, t)| SourceStatus { name, last_polled: t.map(rfc3339) }).collect();
+    let sources = state
+        .source_rows()?
+        .into_iter()
+        .map(|r| SourceStatus {
+            name: r.name,
+            kind: r.kind,
+            last_polled: r.last_polled.map(rfc3339),
+            last_ok: r.last_ok.map(rfc3339),
+            last_error: r.last_error,
+            found: r.found,
+        })
+        .collect();
     let indexed = crate::archive::index::count(&state)?;
     Ok(StatusReport { articles: state.counts()?.into_iter().collect(), blocked_until, hosts, sources, indexed })
 }

@@ -13,6 +13,7 @@ use url::Url;
 use crate::article::article_address;
 use crate::error::{Error, Result};
 
+pub mod api;
 pub mod guard;
 pub mod limiter;
 
@@ -191,6 +192,8 @@ fn saved_from(html: &str) -> Option<String> {
 pub struct FetchConfig {
     /// Where requests meant for `https://mp.weixin.qq.com` go instead (`WXSEC_ORIGIN`).
     pub origin: Option<Url>,
+    /// Where requests meant for `https://weread.qq.com` go instead (`WXSEC_WEREAD_ORIGIN`).
+    pub weread_origin: Option<Url>,
     /// Whole-request time limit.
     pub timeout: Duration,
     /// Connection time limit.
@@ -212,18 +215,19 @@ pub const DEFAULT_MAX_BODY: usize = 32 * 1024 * 1024;
 impl FetchConfig {
     /// Defaults, with `WXSEC_ORIGIN` read from the environment.
     pub fn from_env() -> std::result::Result<FetchConfig, String> {
-        let origin = match std::env::var("WXSEC_ORIGIN") {
+        let origin_of = |name: &str| match std::env::var(name) {
             Ok(s) if !s.trim().is_empty() => {
-                let url = Url::parse(s.trim()).map_err(|e| format!("WXSEC_ORIGIN={s}: not a URL: {e}"))?;
+                let url = Url::parse(s.trim()).map_err(|e| format!("{name}={s}: not a URL: {e}"))?;
                 if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                    return Err(format!("WXSEC_ORIGIN={s}: must be an http(s) origin like http://127.0.0.1:8080"));
+                    return Err(format!("{name}={s}: must be an http(s) origin like http://127.0.0.1:8080"));
                 }
-                Some(url)
+                Ok(Some(url))
             }
-            _ => None,
+            _ => Ok(None),
         };
         Ok(FetchConfig {
-            origin,
+            origin: origin_of("WXSEC_ORIGIN")?,
+            weread_origin: origin_of("WXSEC_WEREAD_ORIGIN")?,
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(15),
             max_body: DEFAULT_MAX_BODY,

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use regex::Regex;
 
 pub mod crawl;
+pub mod fakes;
 
 /// The shared corpus: `$WXSEC_CORPUS`, else `../shared/corpus` beside the clone. Panics with a
 /// clear message when it is absent: these tests read real pages in place and have nothing to

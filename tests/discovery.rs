@@ -1,0 +1,346 @@
+//! The crawl finds articles itself: a whole album through its JSON pages, an account's history
+//! through WeRead with the user's login, and the feeds of an OPML list. Against local fakes of
+//! the public shapes (tests/common/fakes.rs), with the real binary and a real state.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::crawl::Setup;
+use common::fakes::{BIZ, FakeWechat, Seen, long_url};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer};
+
+fn summary(out: &std::process::Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
+        .unwrap_or_else(|_| panic!("no JSON summary in {stdout}"))
+}
+
+/// 95 articles in six pages: two boundaries repeated, one not, the last page one item.
+fn album_pages(n: usize) -> Vec<(usize, usize)> {
+    let mut pages = vec![(0, 20), (19, 39), (39, 59), (58, 78), (78, n - 1), (n - 1, n)];
+    pages.retain(|(s, e)| s < e);
+    pages
+}
+
+const ALBUM: &str = "[[source]]\nname = \"album\"\nalbum = \"https://mp.weixin.qq.com/mp/appmsgalbum?__biz=MzI0ODE5NDU5Mw==&action=getalbum&album_id=3370000000000000001#wechat_redirect\"\n";
+
+async fn wechat(fake: &FakeWechat) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any()).respond_with(fake.clone()).mount(&server).await;
+    server
+}
+
+/// The mids of the article pages asked, with how often each was.
+fn articles_asked(log: &[Seen]) -> BTreeMap<u32, usize> {
+    let mut out = BTreeMap::new();
+    for s in log.iter().filter(|s| s.path == "/s") {
+        let mid =
+            url::form_urlencoded::parse(s.query.as_bytes()).find(|(k, _)| k == "mid").map(|(_, v)| v.parse().unwrap());
+        *out.entry(mid.unwrap()).or_default() += 1;
+    }
+    out
+}
+
+/// The `begin_msgid` of each album page asked (`None` for the first page).
+fn pages_asked(log: &[Seen]) -> Vec<Option<String>> {
+    log.iter()
+        .filter(|s| s.path == "/mp/appmsgalbum")
+        .map(|s| {
+            url::form_urlencoded::parse(s.query.as_bytes())
+                .find(|(k, _)| k == "begin_msgid")
+                .map(|(_, v)| v.into_owned())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_album_is_archived_once_and_later_runs_ask_only_its_top() {
+    let mids: Vec<u32> = (2906..=3000).rev().collect();
+    let fake = FakeWechat::new(mids.clone(), album_pages(95));
+    let server = wechat(&fake).await;
+    let setup = Setup::new("", ALBUM);
+
+    // A dry run lists the album's articles and keeps nothing.
+    let dry = setup.cmd(&server).arg("--dry-run").output().unwrap();
+    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    assert_eq!(String::from_utf8_lossy(&dry.stdout).lines().count(), 95);
+    assert!(String::from_utf8_lossy(&dry.stderr).contains("source album: 95 new articles"));
+    assert!(!setup.archive().join(".wxsec/state.sqlite").exists());
+    fake.log.clear();
+
+    let out = setup.cmd(&server).arg("--json").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = fake.log.all();
+    let pages = pages_asked(&log);
+    assert_eq!(pages.len(), 6, "every page once: {pages:?}");
+    let distinct: std::collections::BTreeSet<_> = pages.iter().collect();
+    assert_eq!(distinct.len(), 6, "no page twice: {pages:?}");
+    let asked = articles_asked(&log);
+    assert_eq!(asked.len(), 95);
+    assert!(asked.values().all(|n| *n == 1), "every article once: {asked:?}");
+    assert_eq!(setup.records().len(), 95);
+    assert_eq!(summary(&out)["new"], 95);
+
+    let status = assert_cmd::Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["status", "--json", "--config"])
+        .arg(&setup.config)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let src = &v["sources"][0];
+    assert_eq!(
+        (src["name"].as_str(), src["kind"].as_str(), src["found"].as_i64()),
+        (Some("album"), Some("album"), Some(95)),
+        "{v}"
+    );
+    assert!(src["last_ok"].is_string() && src["last_polled"].is_string() && src["last_error"].is_null(), "{v}");
+
+    // Nothing new: the first page only.
+    fake.log.clear();
+    let out = setup.cmd(&server).arg("--json").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(pages_asked(&fake.log.all()), vec![None]);
+    assert!(articles_asked(&fake.log.all()).is_empty());
+
+    // Three new articles at the top: those, and the page that shows nothing more is new.
+    let mut more: Vec<u32> = vec![3003, 3002, 3001];
+    more.extend(&mids);
+    *fake.mids.lock().unwrap() = more;
+    *fake.pages.lock().unwrap() = album_pages(98);
+    fake.log.clear();
+    let out = setup.cmd(&server).arg("--json").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(pages_asked(&fake.log.all()).len(), 2);
+    assert_eq!(articles_asked(&fake.log.all()).into_keys().collect::<Vec<_>>(), vec![3001, 3002, 3003]);
+    assert_eq!(setup.records().len(), 98);
+
+    // --backfill walks every page again, and asks no article it has.
+    fake.log.clear();
+    let out = setup.cmd(&server).args(["--json", "--backfill"]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(pages_asked(&fake.log.all()).len(), 6);
+    assert!(articles_asked(&fake.log.all()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_mid_album_loses_nothing_and_asks_again_only_the_page_in_flight() {
+    let mids: Vec<u32> = (2906..=3000).rev().collect();
+    let fake = FakeWechat::new(mids, album_pages(95));
+    *fake.slow_after.lock().unwrap() = Some((2, 30));
+    let server = wechat(&fake).await;
+    let setup = Setup::new("", ALBUM);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("wxsec"))
+        .env("WXSEC_ORIGIN", server.uri())
+        .args(["crawl", "--config"])
+        .arg(&setup.config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while pages_asked(&fake.log.all()).len() < 3 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    child.kill().unwrap(); // SIGKILL, with the third page in flight
+    child.wait().unwrap();
+    let before = pages_asked(&fake.log.all());
+    assert_eq!(before.len(), 3, "{before:?}");
+    *fake.slow_after.lock().unwrap() = None;
+    fake.log.clear();
+
+    let out = setup.cmd(&server).arg("--json").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = pages_asked(&fake.log.all());
+    assert_eq!(after.first(), before.last(), "the walk goes on at the page in flight");
+    assert_eq!(before.len() + after.len(), 7, "only the page in flight asked twice: {before:?} then {after:?}");
+    let asked = articles_asked(&fake.log.all());
+    assert_eq!(asked.len(), 95);
+    assert!(asked.values().all(|n| *n == 1));
+    assert_eq!(setup.records().len(), 95);
+    assert!(common::index_disagreements(&setup.archive(), true).is_empty());
+    assert!(long_url(2906).contains(BIZ));
+}
+
+/// 126 articles in groups of one to three, newest first.
+fn weread_groups() -> Vec<Vec<u32>> {
+    let mut groups = Vec::new();
+    let mut mid = 5000;
+    for i in 0..63 {
+        let n = [1, 2, 3][i % 3];
+        groups.push((0..n).map(|k| mid - k).collect::<Vec<u32>>());
+        mid -= n;
+    }
+    groups
+}
+
+const COOKIE: &str = "wr_vid=42; wr_skey=good-skey-1; wr_rt=long-lived-rt-9; wr_fp=77";
+
+struct Weread {
+    setup: Setup,
+    wechat: MockServer,
+    weread: MockServer,
+    fake_wechat: FakeWechat,
+    fake: common::fakes::FakeWeread,
+}
+
+impl Weread {
+    async fn new(extra: &str, sources: &str) -> Weread {
+        let fake_wechat = FakeWechat::new((6000..6005).rev().collect(), vec![(0, 5)]);
+        let wechat = wechat(&fake_wechat).await;
+        let fake = common::fakes::FakeWeread::new(weread_groups(), 10, "good-skey-1");
+        let weread = MockServer::start().await;
+        Mock::given(any()).respond_with(fake.clone()).mount(&weread).await;
+        let delay = if extra.contains("weread_delay") { "" } else { "weread_delay = 0\n" };
+        let setup = Setup::new(&format!("weread_cookie_file = \"cookie.txt\"\n{delay}{extra}"), sources);
+        let cookie = setup.dir.path().join("cookie.txt");
+        std::fs::write(&cookie, format!("{COOKIE}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cookie, std::fs::Permissions::from_mode(0o600)).unwrap();
+        Weread { setup, wechat, weread, fake_wechat, fake }
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.setup.cmd(&self.wechat).env("WXSEC_WEREAD_ORIGIN", self.weread.uri()).args(args).output().unwrap()
+    }
+
+    fn offsets(&self) -> Vec<usize> {
+        self.fake
+            .log
+            .on("/web/mp/articles")
+            .iter()
+            .map(|s| {
+                url::form_urlencoded::parse(s.query.as_bytes()).find(|(k, _)| k == "offset").unwrap().1.parse().unwrap()
+            })
+            .collect()
+    }
+
+    /// The short ids of the articles asked, with how often each was.
+    fn short_asked(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for s in self.fake_wechat.log.all().iter().filter(|s| s.path.starts_with("/s/")) {
+            *out.entry(s.path.clone()).or_default() += 1;
+        }
+        out
+    }
+
+    /// Every byte wxsec wrote or printed that could hold the cookie.
+    fn assert_no_secret(&self, outputs: &[&std::process::Output]) {
+        let mut files = common::files_below(&self.setup.archive(), |_| true);
+        files.retain(|f| f.is_file());
+        for secret in ["good-skey-1", "long-lived-rt-9", "fresh-skey-2"] {
+            for o in outputs {
+                assert!(
+                    !String::from_utf8_lossy(&o.stdout).contains(secret)
+                        && !String::from_utf8_lossy(&o.stderr).contains(secret)
+                );
+            }
+            for f in &files {
+                let bytes = std::fs::read(f).unwrap();
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "{} holds the cookie",
+                    f.display()
+                );
+            }
+        }
+    }
+}
+
+const WEREAD: &str = "[[source]]\nname = \"wr\"\nweread = \"MzI0ODE5NDU5Mw==\"\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_s_weread_history_is_archived_once_spaced_and_then_asked_at_its_top() {
+    let w = Weread::new("weread_delay = 0.3", WEREAD).await;
+    let out = w.run(&["--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(w.offsets(), vec![0, 10, 20, 30, 40, 50, 60, 63], "each page once, then the empty page ends it");
+    let asked = w.short_asked();
+    assert_eq!(asked.len(), 126);
+    assert!(asked.values().all(|n| *n == 1), "every article once");
+    assert_eq!(w.setup.records().len(), 126);
+    // Every list request carried the login, and waited its turn to the millisecond.
+    let seen = w.fake.log.on("/web/mp/articles");
+    assert!(seen.iter().all(|s| s.cookie.as_deref() == Some(COOKIE)));
+    for pair in seen.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
+        assert!(gap >= Duration::from_millis(299), "requests to weread.qq.com {gap:?} apart");
+    }
+    // A record's title is its page's, not the list's cut one.
+    let record = std::fs::read_to_string(&w.setup.records()[0]).unwrap();
+    assert!(record.contains("title: 漏洞通告 ") && !record.contains("被截断"), "{record}");
+
+    w.fake.log.clear();
+    w.fake_wechat.log.clear();
+    let again = w.run(&["--json"]);
+    assert!(again.status.success());
+    assert_eq!(w.offsets(), vec![0]);
+    assert!(w.short_asked().is_empty());
+    w.assert_no_secret(&[&out, &again]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_expiring_mid_list_ends_with_exit_11_after_the_rest_is_archived() {
+    let album = "[[source]]\nname = \"album\"\nalbum = \"https://mp.weixin.qq.com/mp/appmsgalbum?__biz=MzI0ODE5NDU5Mw==&action=getalbum&album_id=9\"\n";
+    let w = Weread::new("", &format!("{WEREAD}{album}")).await;
+    *w.fake.expires_at.lock().unwrap() = Some(30);
+    let out = w.run(&["--json"]);
+    assert_eq!(out.status.code(), Some(11), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cookie.txt") && err.contains("WeRead login is no longer accepted") && err.contains("hint:"),
+        "{err}"
+    );
+    assert_eq!(w.fake.log.on("/web/login/renewal").len(), 1, "renewed once");
+    // What the list gave before it expired (30 groups, 60 articles), and the album's five.
+    assert_eq!(w.setup.records().len(), 60 + 5);
+    assert_eq!(summary(&out)["login_expired"].as_str().map(|p| p.ends_with("cookie.txt")), Some(true));
+
+    // A renewal that works: the new wr_skey written back, the rest of the list archived.
+    *w.fake.renews_to.lock().unwrap() = Some("fresh-skey-2".to_string());
+    let renewed = w.run(&["--json"]);
+    assert!(renewed.status.success(), "{}", String::from_utf8_lossy(&renewed.stderr));
+    assert_eq!(w.setup.records().len(), 126 + 5);
+    let cookie = w.setup.dir.path().join("cookie.txt");
+    let kept = std::fs::read_to_string(&cookie).unwrap();
+    assert_eq!(kept, "wr_vid=42; wr_skey=fresh-skey-2; wr_rt=long-lived-rt-9; wr_fp=77; wr_ql=1\n");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&cookie).unwrap().permissions().mode() & 0o777, 0o600, "its mode kept");
+    w.assert_no_secret(&[&out, &renewed]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_not_on_the_shelf_fails_its_source_with_a_hint_and_the_others_go_on() {
+    let album = "[[source]]\nname = \"album\"\nalbum = \"https://mp.weixin.qq.com/mp/appmsgalbum?__biz=MzI0ODE5NDU5Mw==&action=getalbum&album_id=9\"\n";
+    let w = Weread::new("", &format!("{WEREAD}{album}")).await;
+    *w.fake.refuse.lock().unwrap() = Some(-2041);
+    use std::os::unix::fs::PermissionsExt;
+    let cookie = w.setup.dir.path().join("cookie.txt");
+    std::fs::set_permissions(&cookie, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = w.run(&["--json"]);
+    assert_eq!(out.status.code(), Some(8), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("-2041") && err.contains("书架"), "{err}");
+    assert!(err.contains("cookie.txt") && err.contains("other users"), "a readable cookie file is named: {err}");
+    assert_eq!(w.setup.records().len(), 5, "the album is archived");
+    let status = assert_cmd::Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["status", "--json", "--config"])
+        .arg(&w.setup.config)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let wr = v["sources"].as_array().unwrap().iter().find(|s| s["name"] == "wr").unwrap().clone();
+    assert_eq!(wr["kind"], "weread");
+    assert!(wr["last_error"].as_str().unwrap().contains("-2041"), "{wr}");
+    // Asked again next run: the refusal may pass.
+    *w.fake.refuse.lock().unwrap() = None;
+    let out = w.run(&["--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(w.setup.records().len(), 126 + 5);
+    w.assert_no_secret(&[&out]);
+}
