@@ -344,3 +344,195 @@ async fn an_account_not_on_the_shelf_fails_its_source_with_a_hint_and_the_others
     assert_eq!(w.setup.records().len(), 126 + 5);
     w.assert_no_secret(&[&out]);
 }
+
+/// Feeds `/feed/N.xml`, each with one item (article 7000 + N) and an ETag: a request that sends
+/// the ETag back hears 304. The OPML list is served at `/sec.opml`.
+#[derive(Clone)]
+struct Feeds {
+    log: common::fakes::Log,
+    conditional: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    opml: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl wiremock::Respond for Feeds {
+    fn respond(&self, r: &wiremock::Request) -> wiremock::ResponseTemplate {
+        if r.url.path() == "/sec.opml" {
+            return wiremock::ResponseTemplate::new(200)
+                .insert_header("content-type", "text/x-opml")
+                .set_body_string(self.opml.lock().unwrap().clone());
+        }
+        let n: u32 = r.url.path().trim_start_matches("/feed/").trim_end_matches(".xml").parse().unwrap_or(0);
+        let etag = format!("\"v{n}\"");
+        let sent = r.headers.get("if-none-match").and_then(|v| v.to_str().ok()).map(str::to_string);
+        self.log.0.lock().unwrap().push(Seen {
+            path: r.url.path().to_string(),
+            query: String::new(),
+            cookie: None,
+            at: std::time::Instant::now(),
+        });
+        if sent.as_deref() == Some(etag.as_str()) {
+            self.conditional.lock().unwrap().push(r.url.path().to_string());
+            return wiremock::ResponseTemplate::new(304);
+        }
+        let body = common::crawl::rss(&[&long_url(7000 + n)]);
+        wiremock::ResponseTemplate::new(200)
+            .insert_header("content-type", "application/rss+xml")
+            .insert_header("etag", etag)
+            .set_body_string(body)
+    }
+}
+
+/// An OPML list as Wechat2RSS publishes its security list: nested outlines, `type="rss"`.
+fn opml(server: &str, feeds: impl Iterator<Item = u32>) -> String {
+    let outlines: String = feeds
+        .map(|n| format!("<outline text=\"号{n}\" title=\"号{n}\" type=\"rss\" xmlUrl=\"{server}/feed/{n}.xml\" htmlUrl=\"{server}/feed/{n}.xml\" />\n"))
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"1.0\"><head><title>安全技术公众号</title></head><body>\n<outline text=\"安全技术公众号\" title=\"安全技术公众号\">\n<outline text=\"一组\" title=\"一组\">\n{outlines}</outline></outline></body></opml>\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opml_list_s_feeds_are_each_polled_once_then_conditionally_and_a_removed_one_no_more() {
+    let fake_wechat = FakeWechat::new(vec![], vec![]);
+    let wechat = wechat(&fake_wechat).await;
+    let feeds = Feeds { log: Default::default(), conditional: Default::default(), opml: Default::default() };
+    let server = MockServer::start().await;
+    Mock::given(any()).respond_with(feeds.clone()).mount(&server).await;
+    let setup = Setup::new("", "[[source]]\nname = \"sec\"\nopml = \"sec.opml\"\n");
+    std::fs::write(setup.dir.path().join("sec.opml"), opml(&server.uri(), 0..320)).unwrap();
+
+    let out = setup.cmd(&wechat).arg("--json").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let polled: Vec<String> = feeds.log.all().into_iter().map(|s| s.path).collect();
+    let distinct: std::collections::BTreeSet<_> = polled.iter().collect();
+    assert_eq!((polled.len(), distinct.len()), (320, 320), "each feed once");
+    assert_eq!(setup.records().len(), 320);
+
+    feeds.log.clear();
+    let out = setup.cmd(&wechat).arg("--json").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(feeds.log.all().len(), 320);
+    assert_eq!(feeds.conditional.lock().unwrap().len(), 320, "every poll conditional");
+
+    // The list read from its address now, with one outline gone: that feed is asked no more.
+    setup.add_sources("");
+    let config = std::fs::read_to_string(&setup.config)
+        .unwrap()
+        .replace("opml = \"sec.opml\"", &format!("opml = \"{}/sec.opml\"", server.uri()));
+    std::fs::write(&setup.config, config).unwrap();
+    *feeds.opml.lock().unwrap() = opml(&server.uri(), (0..320).filter(|n| *n != 17));
+    feeds.log.clear();
+    let out = setup.cmd(&wechat).arg("--json").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let polled: Vec<String> = feeds.log.all().into_iter().map(|s| s.path).collect();
+    assert_eq!(polled.len(), 319);
+    assert!(!polled.contains(&"/feed/17.xml".to_string()));
+    let status = assert_cmd::Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["status", "--json", "--config"])
+        .arg(&setup.config)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let kinds: BTreeMap<String, usize> = v["sources"].as_array().unwrap().iter().fold(BTreeMap::new(), |mut m, s| {
+        *m.entry(s["kind"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+        m
+    });
+    assert_eq!(kinds.get("opml"), Some(&1), "{kinds:?}");
+    assert_eq!(kinds.get("feed"), Some(&320), "{kinds:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_names_an_article_s_account_and_the_source_to_paste() {
+    let fake = FakeWechat::new(vec![], vec![]);
+    let server = wechat(&fake).await;
+    let out = assert_cmd::Command::cargo_bin("wxsec")
+        .unwrap()
+        .env("WXSEC_ORIGIN", server.uri())
+        .args(["account", "https://mp.weixin.qq.com/s/A8123"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("account: 安全账号"), "{text}");
+    assert!(text.contains("__biz: MzI0ODE5NDU5Mw== (3248194593)"), "{text}");
+    assert!(text.contains("weread: MP_WXS_3248194593"), "{text}");
+    assert!(text.contains("[[source]]\nname = \"安全账号\"\nweread = \"MzI0ODE5NDU5Mw==\""), "{text}");
+    assert_eq!(fake.log.all().len(), 1, "one request");
+    // The table pasted into a configuration is read as a weread source.
+    let table = &text[text.find("[[source]]").unwrap()..];
+    let settings = wxsec::crawl::config::CrawlSettings::from_toml(
+        &format!("weread_cookie_file = \"c\"\n{table}"),
+        std::path::Path::new("x.toml"),
+    )
+    .unwrap();
+    let config = settings.resolve(std::path::Path::new("x.toml")).unwrap();
+    assert_eq!(config.sources[0].kind(), "weread");
+    let json = assert_cmd::Command::cargo_bin("wxsec")
+        .unwrap()
+        .env("WXSEC_ORIGIN", server.uri())
+        .args(["account", "--json", &long_url(8124)])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!((v["weread"].as_str(), v["name"].as_str()), (Some("MP_WXS_3248194593"), Some("安全账号")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_shared_state_another_host_goes_on_where_a_killed_one_stopped_paging() {
+    let Some(url) = common::postgres_database("discovery") else { return };
+    let mids: Vec<u32> = (2906..=3000).rev().collect();
+    let fake = FakeWechat::new(mids, album_pages(95));
+    *fake.slow_after.lock().unwrap() = Some((2, 30));
+    let server = wechat(&fake).await;
+    let setup = Setup::new(&format!("state = \"{url}\"\nlease = 2"), ALBUM);
+    let mut h1 = std::process::Command::new(assert_cmd::cargo::cargo_bin("wxsec"))
+        .env("WXSEC_ORIGIN", server.uri())
+        .env("WXSEC_HOST", "h1")
+        .args(["crawl", "--config"])
+        .arg(&setup.config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while pages_asked(&fake.log.all()).len() < 3 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    h1.kill().unwrap();
+    h1.wait().unwrap();
+    let before = pages_asked(&fake.log.all());
+    assert_eq!(before.len(), 3, "{before:?}");
+    *fake.slow_after.lock().unwrap() = None;
+    fake.log.clear();
+    // The killed host's lease on the album runs out; another host takes the walk over.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let out = setup.cmd(&server).env("WXSEC_HOST", "h2").arg("--json").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = pages_asked(&fake.log.all());
+    assert_eq!(after.first(), before.last(), "h2 goes on at the page in flight: {after:?}");
+    assert_eq!(before.len() + after.len(), 7);
+    let asked = articles_asked(&fake.log.all());
+    assert_eq!(asked.len(), 95);
+    assert!(asked.values().all(|n| *n == 1));
+    assert_eq!(setup.records().len(), 95);
+    fake.log.clear();
+    let again = setup.cmd(&server).env("WXSEC_HOST", "h1").arg("--json").output().unwrap();
+    assert!(again.status.success());
+    assert_eq!(pages_asked(&fake.log.all()), vec![None], "any host then asks only the top");
+
+    // WeRead on the same server: the whole list, then only its first page.
+    let Some(url) = common::postgres_database("discovery_weread") else { return };
+    let w = Weread::new(&format!("state = \"{url}\""), WEREAD).await;
+    let out = w.run(&["--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(w.setup.records().len(), 126);
+    w.fake.log.clear();
+    assert!(w.run(&["--json"]).status.success());
+    assert_eq!(w.offsets(), vec![0]);
+    let state = wxsec::archive::State::open(std::path::Path::new(&url)).unwrap();
+    let rows = state.source_rows().unwrap();
+    assert_eq!((rows[0].kind.as_deref(), rows[0].found), (Some("weread"), 126));
+}

@@ -66,7 +66,7 @@ impl State {
             }
             s.count_found(name, kind, added)?;
             s.db.execute(
-                "UPDATE sources SET page_cursor = ?2, walked = CASE WHEN ?3 = 1 THEN 1 ELSE walked END WHERE name = ?1",
+                "UPDATE sources SET page_cursor = CAST(?2 AS TEXT), walked = CASE WHEN CAST(?3 AS BIGINT) = 1 THEN 1 ELSE walked END WHERE name = ?1",
                 &[name.into(), next.into(), i64::from(next.is_none()).into()],
             )?;
             Ok(added)
@@ -100,7 +100,7 @@ impl State {
         self.db
             .execute(
                 "INSERT INTO sources (name, kind, last_polled, last_ok, last_error)
-                 VALUES (?1, ?2, ?3, CASE WHEN ?4 IS NULL THEN ?3 END, ?4)
+                 VALUES (?1, ?2, ?3, CASE WHEN CAST(?4 AS TEXT) IS NULL THEN CAST(?3 AS BIGINT) END, CAST(?4 AS TEXT))
                  ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, last_polled = excluded.last_polled,
                  last_ok = coalesce(excluded.last_ok, sources.last_ok), last_error = excluded.last_error",
                 &[name.into(), kind.into(), now.into(), error.into()],
