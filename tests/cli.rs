@@ -70,7 +70,7 @@ fn the_configuration_is_found_without_config_and_the_example_reads() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/wxsec.toml");
     let settings = wxsec::crawl::config::CrawlSettings::from_file(&example).unwrap();
     let config = settings.resolve(&example).unwrap();
-    assert_eq!(config.sources.len(), 4, "{:?}", config.sources);
+    assert_eq!(config.sources.len(), 5, "{:?}", config.sources);
 }
 
 /// `import --json`: one object per target, written or not, each a line of JSON.
