@@ -256,12 +256,13 @@ const WEREAD: &str = "[[source]]\nname = \"wr\"\nweread = \"MzI0ODE5NDU5Mw==\"\n
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_s_weread_history_is_archived_once_spaced_and_then_asked_at_its_top() {
     let w = Weread::new("weread_delay = 0.3", WEREAD).await;
+    *w.fake.tilde.lock().unwrap() = vec![4990];
     let out = w.run(&["--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(w.offsets(), vec![0, 10, 20, 30, 40, 50, 60, 63], "each page once, then the empty page ends it");
     let asked = w.short_asked();
-    assert_eq!(asked.len(), 126);
-    assert!(asked.values().all(|n| *n == 1), "every article once");
+    assert_eq!(asked.len(), 127, "126 articles, one of them under two spellings");
+    assert!(asked.values().all(|n| *n == 1), "every address once");
     assert_eq!(w.setup.records().len(), 126);
     // Every list request carried the login, and waited its turn to the millisecond.
     let seen = w.fake.log.on("/web/mp/articles");
@@ -273,6 +274,11 @@ async fn an_account_s_weread_history_is_archived_once_spaced_and_then_asked_at_i
     // A record's title is its page's, not the list's cut one.
     let record = std::fs::read_to_string(&w.setup.records()[0]).unwrap();
     assert!(record.contains("title: 漏洞通告 ") && !record.contains("被截断"), "{record}");
+
+    // An id WeRead spells with `~`: asked with `_` first, and as given when that is gone.
+    assert_eq!(asked.get("/s/A4990_t"), Some(&1), "{asked:?}");
+    assert_eq!(asked.get("/s/A4990~t"), Some(&1));
+    assert!(!asked.contains_key("/s/A4990"));
 
     w.fake.log.clear();
     w.fake_wechat.log.clear();

@@ -376,7 +376,7 @@ impl CrawlSettings {
             } else if let Some(given) = s.weread {
                 let book_id = crate::crawl::weread::book_id(&given).ok_or_else(|| {
                     bad(format!(
-                        "source {}: weread {given:?} is no account: give its __biz (MzI0ODE5NDU5Mw==), an article address of it, or MP_WXS_…",
+                        "source {}: weread {given:?} is no account: give its __biz (MzI0ODE5NDU5Mw==), a long article address of it, or MP_WXS_… (`wxsec account ADDRESS` finds them for a short link)",
                         i + 1
                     ))
                 })?;

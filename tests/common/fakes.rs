@@ -24,6 +24,9 @@ pub fn article_page(mid: u32) -> String {
     )
 }
 
+/// WeChat's page for an article its author deleted.
+const DELETED: &str = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title></title></head><body><div class=\"weui-msg\"><div class=\"weui-msg__text-area\"><div class=\"weui-msg__title warn\">该内容已被发布者删除</div></div></div></body></html>";
+
 /// The long address of an article.
 pub fn long_url(mid: u32) -> String {
     format!("https://mp.weixin.qq.com/s?__biz={BIZ}&mid={mid}&idx=1&sn=0123456789abcdef0123456789abcdef")
@@ -146,7 +149,10 @@ impl Respond for FakeWechat {
                 Some(mid) => html(article_page(mid)),
                 None => ResponseTemplate::new(404),
             },
-            p => match p.strip_prefix("/s/A").and_then(|m| m.parse().ok()) {
+            // An id spelled with `~` (as WeRead may list it) is an article only as given; with
+            // `_` in its place WeChat says the article is gone.
+            p if p.ends_with("_t") => html(DELETED.to_string()),
+            p => match p.strip_prefix("/s/A").map(|m| m.trim_end_matches("~t")).and_then(|m| m.parse().ok()) {
                 Some(mid) => html(article_page(mid)),
                 None => ResponseTemplate::new(404),
             },
@@ -168,6 +174,8 @@ pub struct FakeWeread {
     pub expires_at: Arc<Mutex<Option<usize>>>,
     /// An error code every list answers with.
     pub refuse: Arc<Mutex<Option<i64>>>,
+    /// Articles whose `originalId` is spelled with `~` (`A<mid>~t`).
+    pub tilde: Arc<Mutex<Vec<u32>>>,
     pub log: Log,
 }
 
@@ -180,6 +188,7 @@ impl FakeWeread {
             renews_to: Arc::new(Mutex::new(None)),
             expires_at: Arc::new(Mutex::new(None)),
             refuse: Arc::new(Mutex::new(None)),
+            tilde: Arc::new(Mutex::new(Vec::new())),
             log: Log::default(),
         }
     }
@@ -226,6 +235,7 @@ impl Respond for FakeWeread {
                     return json(r#"{"errCode":-2012,"errMsg":"登录超时"}"#.to_string());
                 }
                 let groups = self.groups.lock().unwrap().clone();
+                let tilde = self.tilde.lock().unwrap().clone();
                 let page: Vec<String> = groups
                     .iter()
                     .skip(offset)
@@ -234,8 +244,9 @@ impl Respond for FakeWeread {
                         let subs: Vec<String> = g
                             .iter()
                             .map(|m| {
+                                let id = if tilde.contains(m) { format!("A{m}~t") } else { format!("A{m}") };
                                 format!(
-                                    r#"{{"review":{{"reviewId":"{BOOK}_A{m}","createTime":{},"mpInfo":{{"title":"漏洞通告 {m} 这是一条被截断的","time":{},"originalId":"A{m}","mp_name":"安全账号","pic_url":"x","content":"摘要"}},"isLike":0}}}}"#,
+                                    r#"{{"review":{{"reviewId":"{BOOK}_{id}","createTime":{},"mpInfo":{{"title":"漏洞通告 {m} 这是一条被截断的","time":{},"originalId":"{id}","mp_name":"安全账号","pic_url":"x","content":"摘要"}},"isLike":0}}}}"#,
                                     1_700_000_000 + m,
                                     1_700_000_000 + m
                                 )
