@@ -18,6 +18,18 @@ fn summary(out: &std::process::Output) -> serde_json::Value {
         .unwrap_or_else(|_| panic!("no JSON summary in {stdout}"))
 }
 
+/// `wxsec status --json` of a configuration.
+fn status_json(config: &std::path::Path) -> serde_json::Value {
+    let out = assert_cmd::Command::cargo_bin("wxsec")
+        .unwrap()
+        .args(["status", "--json", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// 95 articles in six pages: two boundaries repeated, one not, the last page one item.
 fn album_pages(n: usize) -> Vec<(usize, usize)> {
     let mut pages = vec![(0, 20), (19, 39), (39, 59), (58, 78), (78, n - 1), (n - 1, n)];
@@ -84,13 +96,7 @@ async fn a_whole_album_is_archived_once_and_later_runs_ask_only_its_top() {
     assert_eq!(setup.records().len(), 95);
     assert_eq!(summary(&out)["new"], 95);
 
-    let status = assert_cmd::Command::cargo_bin("wxsec")
-        .unwrap()
-        .args(["status", "--json", "--config"])
-        .arg(&setup.config)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let v = status_json(&setup.config);
     let src = &v["sources"][0];
     assert_eq!(
         (src["name"].as_str(), src["kind"].as_str(), src["found"].as_i64()),
@@ -126,15 +132,18 @@ async fn a_whole_album_is_archived_once_and_later_runs_ask_only_its_top() {
     assert!(articles_asked(&fake.log.all()).is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kill_mid_album_loses_nothing_and_asks_again_only_the_page_in_flight() {
-    let mids: Vec<u32> = (2906..=3000).rev().collect();
-    let fake = FakeWechat::new(mids, album_pages(95));
+/// Starts a crawl as `host`, SIGKILLs it while the album's third page is in flight, and returns
+/// the pages it asked; the album then answers at once again.
+async fn killed_at_the_third_page(
+    fake: &FakeWechat,
+    server: &MockServer,
+    setup: &Setup,
+    host: &str,
+) -> Vec<Option<String>> {
     *fake.slow_after.lock().unwrap() = Some((2, 30));
-    let server = wechat(&fake).await;
-    let setup = Setup::new("", ALBUM);
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("wxsec"))
         .env("WXSEC_ORIGIN", server.uri())
+        .env("WXSEC_HOST", host)
         .args(["crawl", "--config"])
         .arg(&setup.config)
         .stdout(std::process::Stdio::null())
@@ -146,12 +155,22 @@ async fn a_kill_mid_album_loses_nothing_and_asks_again_only_the_page_in_flight()
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    child.kill().unwrap(); // SIGKILL, with the third page in flight
+    child.kill().unwrap();
     child.wait().unwrap();
     let before = pages_asked(&fake.log.all());
-    assert_eq!(before.len(), 3, "{before:?}");
     *fake.slow_after.lock().unwrap() = None;
     fake.log.clear();
+    before
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_mid_album_loses_nothing_and_asks_again_only_the_page_in_flight() {
+    let mids: Vec<u32> = (2906..=3000).rev().collect();
+    let fake = FakeWechat::new(mids, album_pages(95));
+    let server = wechat(&fake).await;
+    let setup = Setup::new("", ALBUM);
+    let before = killed_at_the_third_page(&fake, &server, &setup, "h1").await;
+    assert_eq!(before.len(), 3, "{before:?}");
 
     let out = setup.cmd(&server).arg("--json").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -333,13 +352,7 @@ async fn an_account_not_on_the_shelf_fails_its_source_with_a_hint_and_the_others
     assert!(err.contains("-2041") && err.contains("书架"), "{err}");
     assert!(err.contains("cookie.txt") && err.contains("other users"), "a readable cookie file is named: {err}");
     assert_eq!(w.setup.records().len(), 5, "the album is archived");
-    let status = assert_cmd::Command::cargo_bin("wxsec")
-        .unwrap()
-        .args(["status", "--json", "--config"])
-        .arg(&w.setup.config)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let v = status_json(&w.setup.config);
     let wr = v["sources"].as_array().unwrap().iter().find(|s| s["name"] == "wr").unwrap().clone();
     assert_eq!(wr["kind"], "weread");
     assert!(wr["last_error"].as_str().unwrap().contains("-2041"), "{wr}");
@@ -434,13 +447,7 @@ async fn an_opml_list_s_feeds_are_each_polled_once_then_conditionally_and_a_remo
     let polled: Vec<String> = feeds.log.all().into_iter().map(|s| s.path).collect();
     assert_eq!(polled.len(), 319);
     assert!(!polled.contains(&"/feed/17.xml".to_string()));
-    let status = assert_cmd::Command::cargo_bin("wxsec")
-        .unwrap()
-        .args(["status", "--json", "--config"])
-        .arg(&setup.config)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let v = status_json(&setup.config);
     let kinds: BTreeMap<String, usize> = v["sources"].as_array().unwrap().iter().fold(BTreeMap::new(), |mut m, s| {
         *m.entry(s["kind"].as_str().unwrap_or("?").to_string()).or_default() += 1;
         m
@@ -490,29 +497,10 @@ async fn on_a_shared_state_another_host_goes_on_where_a_killed_one_stopped_pagin
     let Some(url) = common::postgres_database("discovery") else { return };
     let mids: Vec<u32> = (2906..=3000).rev().collect();
     let fake = FakeWechat::new(mids, album_pages(95));
-    *fake.slow_after.lock().unwrap() = Some((2, 30));
     let server = wechat(&fake).await;
     let setup = Setup::new(&format!("state = \"{url}\"\nlease = 2"), ALBUM);
-    let mut h1 = std::process::Command::new(assert_cmd::cargo::cargo_bin("wxsec"))
-        .env("WXSEC_ORIGIN", server.uri())
-        .env("WXSEC_HOST", "h1")
-        .args(["crawl", "--config"])
-        .arg(&setup.config)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while pages_asked(&fake.log.all()).len() < 3 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    h1.kill().unwrap();
-    h1.wait().unwrap();
-    let before = pages_asked(&fake.log.all());
+    let before = killed_at_the_third_page(&fake, &server, &setup, "h1").await;
     assert_eq!(before.len(), 3, "{before:?}");
-    *fake.slow_after.lock().unwrap() = None;
-    fake.log.clear();
     // The killed host's lease on the album runs out; another host takes the walk over.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let out = setup.cmd(&server).env("WXSEC_HOST", "h2").arg("--json").output().unwrap();

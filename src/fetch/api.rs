@@ -26,15 +26,7 @@ pub struct ApiResponse {
 impl Fetcher {
     /// The address requested for a real WeRead address (the mirror, when one is set).
     fn weread_wire(&self, real: &Url) -> Url {
-        match &self.config.weread_origin {
-            Some(origin) if real.host_str() == Some(WEREAD_HOST) => {
-                let mut wire = origin.clone();
-                wire.set_path(real.path());
-                wire.set_query(real.query());
-                wire
-            }
-            _ => real.clone(),
-        }
+        super::mirrored(real, WEREAD_HOST, self.config.weread_origin.as_ref())
     }
 
     /// Sends a GET (no body) or a POST of `json` to a service, in the host's turn; follows no

@@ -238,6 +238,19 @@ impl FetchConfig {
     }
 }
 
+/// `real` sent to `origin` instead when it is an address of `host` and a mirror is set.
+fn mirrored(real: &Url, host: &str, origin: Option<&Url>) -> Url {
+    match origin {
+        Some(origin) if real.host_str() == Some(host) => {
+            let mut wire = origin.clone();
+            wire.set_path(real.path());
+            wire.set_query(real.query());
+            wire
+        }
+        _ => real.clone(),
+    }
+}
+
 /// A desktop browser's User-Agent: WeChat serves its full page to browsers.
 const USER_AGENT: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
@@ -301,15 +314,7 @@ impl Fetcher {
 
     /// The address actually requested for a real WeChat address (the mirror, when one is set).
     fn wire(&self, real: &Url) -> Url {
-        match &self.config.origin {
-            Some(origin) if real.host_str() == Some(WECHAT_HOST) => {
-                let mut wire = origin.clone();
-                wire.set_path(real.path());
-                wire.set_query(real.query());
-                wire
-            }
-            _ => real.clone(),
-        }
+        mirrored(real, WECHAT_HOST, self.config.origin.as_ref())
     }
 
     /// The real address for an address seen on the wire.
