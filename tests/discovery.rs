@@ -530,3 +530,21 @@ async fn on_a_shared_state_another_host_goes_on_where_a_killed_one_stopped_pagin
     let rows = state.source_rows().unwrap();
     assert_eq!((rows[0].kind.as_deref(), rows[0].found), (Some("weread"), 126));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weread_asking_for_less_fails_the_source_this_run_and_the_next_goes_on_from_there() {
+    let w = Weread::new("", WEREAD).await;
+    *w.fake.status_at.lock().unwrap() = Some((30, 429));
+    let out = w.run(&["--json", "-v"]);
+    assert_eq!(out.status.code(), Some(8), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP status 429"));
+    assert_eq!(w.offsets(), vec![0, 10, 20, 30]);
+    assert_eq!(w.setup.records().len(), 60, "what the list gave before it is archived");
+    w.fake.log.clear();
+    let out = w.run(&["--json", "-vv"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(w.offsets(), vec![30, 40, 50, 60, 63], "it goes on at the page that was refused");
+    assert_eq!(w.setup.records().len(), 126);
+    // Not in the logs either, at -vv.
+    w.assert_no_secret(&[&out]);
+}

@@ -176,6 +176,8 @@ pub struct FakeWeread {
     pub refuse: Arc<Mutex<Option<i64>>>,
     /// Articles whose `originalId` is spelled with `~` (`A<mid>~t`).
     pub tilde: Arc<Mutex<Vec<u32>>>,
+    /// Once, the list at this offset answers this HTTP status (with `Retry-After: 1`).
+    pub status_at: Arc<Mutex<Option<(usize, u16)>>>,
     pub log: Log,
 }
 
@@ -189,6 +191,7 @@ impl FakeWeread {
             expires_at: Arc::new(Mutex::new(None)),
             refuse: Arc::new(Mutex::new(None)),
             tilde: Arc::new(Mutex::new(Vec::new())),
+            status_at: Arc::new(Mutex::new(None)),
             log: Log::default(),
         }
     }
@@ -229,6 +232,14 @@ impl Respond for FakeWeread {
                     return json(format!(r#"{{"errCode":{code},"errMsg":"refused"}}"#));
                 }
                 let offset: usize = param(r, "offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+                let mut status_at = self.status_at.lock().unwrap();
+                if let Some((at, status)) = *status_at
+                    && at == offset
+                {
+                    *status_at = None;
+                    return ResponseTemplate::new(status).insert_header("retry-after", "1");
+                }
+                drop(status_at);
                 let accepted = self.accepted.lock().unwrap().clone();
                 let expired = self.expires_at.lock().unwrap().is_some_and(|at| offset >= at);
                 if FakeWeread::skey(r).as_deref() != Some(accepted.as_str()) || expired {
