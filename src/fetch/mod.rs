@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 pub mod api;
 pub mod guard;
 pub mod limiter;
+pub mod mhtml;
 
 pub use crate::article::WECHAT_HOST;
 
@@ -148,18 +149,29 @@ impl FetchedPage {
         let size = file.metadata().map_or(0, |m| m.len()).min(max_bytes as u64 + 1) as usize;
         let bytes =
             read_capped(file, max_bytes, size).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+        Ok(FetchedPage::of_saved(path.display().to_string(), bytes))
+    }
+
+    /// A saved page's bytes as a page, told apart by their content: an MHTML archive's page part
+    /// with the address and date the archive gives, else the bytes as HTML.
+    pub fn of_saved(target: String, bytes: Vec<u8>) -> FetchedPage {
+        if mhtml::is_mhtml(&bytes)
+            && let Some(m) = mhtml::read(&bytes)
+        {
+            let html = decode_html(&m.html, m.charset.as_deref());
+            let url = m.url.as_deref().and_then(article_address).map(|u| u.to_string()).or_else(|| saved_from(&html));
+            return FetchedPage { target, url, html, fetched_at: m.saved.unwrap_or_else(Utc::now) };
+        }
         let html = decode_html_owned(bytes, None);
         let url = saved_from(&html);
-        Ok(FetchedPage { target: path.display().to_string(), url, html, fetched_at: Utc::now() })
+        FetchedPage { target, url, html, fetched_at: Utc::now() }
     }
 
     /// Reads a page from standard input.
     pub fn from_stdin(max_bytes: usize) -> Result<FetchedPage> {
         let bytes = read_capped(std::io::stdin().lock(), max_bytes, 0)
             .map_err(|source| Error::Read { path: PathBuf::from("-"), source })?;
-        let html = decode_html_owned(bytes, None);
-        let url = saved_from(&html);
-        Ok(FetchedPage { target: "-".to_string(), url, html, fetched_at: Utc::now() })
+        Ok(FetchedPage::of_saved("-".to_string(), bytes))
     }
 }
 
