@@ -42,3 +42,18 @@ fn an_mhtml_archive_gives_the_raw_page_s_record() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+#[test]
+fn a_singlefile_page_gives_the_raw_page_s_record_with_its_address_and_saved_date() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let saved = import(&root.join("fixtures/saved/saved-no-scripts.singlefile.html"), &dir.path().join("a"));
+    let raw = import(&root.join("fixtures/pages/saved-no-scripts.html"), &dir.path().join("b"));
+    let facts = |r: &str| {
+        r.lines().filter(|l| !l.starts_with("fetch_date: ") && !l.starts_with("url: ")).collect::<Vec<_>>().join("\n")
+    };
+    assert_eq!(facts(&saved), facts(&raw));
+    assert!(saved.contains("\nurl: https://mp.weixin.qq.com/s?__biz=MjM5ODYxMDA5OQ==&mid=2651960800&idx=1&sn=595842fb2dc75aa505f544b956f2d65c\n"), "{saved}");
+    assert!(saved.contains("\nfetch_date: 2026-01-02T03:04:05"), "the comment's saved date, in UTC: {saved}");
+    assert!(!saved.contains("data:image"), "an inlined image is no link of the record");
+}

@@ -17,6 +17,7 @@ pub mod api;
 pub mod guard;
 pub mod limiter;
 pub mod mhtml;
+pub mod singlefile;
 
 pub use crate::article::WECHAT_HOST;
 
@@ -153,7 +154,8 @@ impl FetchedPage {
     }
 
     /// A saved page's bytes as a page, told apart by their content: an MHTML archive's page part
-    /// with the address and date the archive gives, else the bytes as HTML.
+    /// with the address and date the archive gives; a SingleFile page with those its comment
+    /// gives; else the bytes as HTML.
     pub fn of_saved(target: String, bytes: Vec<u8>) -> FetchedPage {
         if mhtml::is_mhtml(&bytes)
             && let Some(m) = mhtml::read(&bytes)
@@ -163,6 +165,10 @@ impl FetchedPage {
             return FetchedPage { target, url, html, fetched_at: m.saved.unwrap_or_else(Utc::now) };
         }
         let html = decode_html_owned(bytes, None);
+        if let Some(saved) = singlefile::comment(&html) {
+            let url = saved.url.as_deref().and_then(article_address).map(|u| u.to_string());
+            return FetchedPage { target, url, html, fetched_at: saved.saved.unwrap_or_else(Utc::now) };
+        }
         let url = saved_from(&html);
         FetchedPage { target, url, html, fetched_at: Utc::now() }
     }
