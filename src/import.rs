@@ -111,7 +111,7 @@ pub async fn run(
     let mut state: Option<State> = None;
     let stager = store::Stager::new(None)?;
     let mut batch = store::Batch::default();
-    let mut pending: Vec<(&str, Result<Written>)> = Vec::new();
+    let mut pending: Vec<(String, Result<Written>)> = Vec::new();
     // After WeChat's verification page, nothing more is asked of it this run (as in `crawl`).
     let mut blocked: Option<String> = None;
     // Saved pages read and extracted ahead, on every core, by their place in `targets`.
@@ -125,7 +125,7 @@ pub async fn run(
             let evidence =
                 Some(format!("not asked: WeChat served its verification page for {first} earlier in this run"));
             let e = crate::Error::NotArticle { target: target.clone(), kind: PageKind::Verify, evidence };
-            pending.push((target, Err(e)));
+            pending.push((target.clone(), Err(e)));
             continue;
         }
         let needs_network = is_url || opts.images == Images::Local;
@@ -137,11 +137,20 @@ pub async fn run(
             localiser = Some(Localiser::new(&opts.out, f.clone(), opts.image_delay));
             fetcher = Some(f);
         }
+        // A web archive holds many pages: each is read and written in turn, as a target of its own.
+        if let Ok(Target::File(path)) = &parsed
+            && crate::fetch::warc::is_warc(path)
+        {
+            let mut w =
+                Writer { opts, localiser: localiser.as_mut(), stager: &stager, state: &mut state, batch: &mut batch };
+            archive_pages(path, target, &mut w, &mut pending).await;
+            continue;
+        }
         if !needs_network && matches!(parsed, Ok(Target::File(_))) && !ahead.contains_key(&i) {
             read_ahead(targets, i, opts.fetch.max_body, opts.source.as_deref(), &mut ahead);
         }
         let outcome = async {
-            let mut record = match ahead.remove(&i) {
+            let record = match ahead.remove(&i) {
                 Some(record) => record?,
                 None => {
                     let known = Known { source: opts.source.clone(), ..Known::default() };
@@ -155,35 +164,13 @@ pub async fn run(
                     }
                 }
             };
-            let relative = store::relative_path(&record, opts.format);
-            let failed_images = match (opts.images, localiser.as_mut()) {
-                (Images::Local, Some(l)) => localise_record(&mut record, &relative, l).await?,
-                _ => Vec::new(),
+            let page_file = match Target::parse(target) {
+                Ok(Target::File(page)) => Some(page),
+                _ => None,
             };
-            // A saved page's own images, beside it (`./images/…`), come along into `assets/`.
-            if opts.images == Images::Local
-                && let Ok(Target::File(page)) = Target::parse(target)
-            {
-                let base = store::folder_of(&page);
-                let (body, _) = crate::assets::copy_saved_images(&record.article.body, base, &opts.out, &relative)?;
-                record.article.body = body;
-            }
-            let bytes = contents(&record, opts.format, opts.extra_fields);
-            let staged = stager.stage(&opts.out, &relative, &bytes)?;
-            if let Some(file) = &opts.index {
-                if state.is_none() {
-                    let s = State::open(file)?;
-                    s.begin()?;
-                    state = Some(s);
-                }
-                if let Some(state) = &state {
-                    let entry = index::Entry::of_record(&record, relative.to_string_lossy().into_owned(), &bytes);
-                    index::upsert(state, &entry)?;
-                }
-            }
-            let path = staged.path().to_path_buf();
-            batch.push(staged);
-            Ok(Written { path, url: record.article.url(), title: record.article.title.clone(), failed_images })
+            let mut w =
+                Writer { opts, localiser: localiser.as_mut(), stager: &stager, state: &mut state, batch: &mut batch };
+            w.write(record, page_file.as_deref()).await
         }
         .await;
         if let Err(crate::Error::NotArticle { kind: PageKind::Verify, .. }) = &outcome
@@ -191,10 +178,95 @@ pub async fn run(
         {
             blocked = Some(target.clone());
         }
-        pending.push((target, outcome));
+        pending.push((target.clone(), outcome));
     }
     settle(&mut batch, state.as_ref(), &mut pending, &mut report);
     Ok(())
+}
+
+/// The article pages of a web archive, each written once (an article kept under two addresses
+/// too); a broken archive keeps what came before it. What is no article is counted, not an error.
+async fn archive_pages(path: &Path, target: &str, w: &mut Writer<'_>, pending: &mut Vec<(String, Result<Written>)>) {
+    let mut pages = match crate::fetch::warc::Pages::open(path) {
+        Ok(p) => p,
+        Err(e) => return pending.push((target.to_string(), Err(e))),
+    };
+    let known = Known { source: w.opts.source.clone(), ..Known::default() };
+    let mut written = std::collections::HashSet::new();
+    loop {
+        let page = match pages.next_page(w.opts.fetch.max_body) {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
+            Err(e) => {
+                pending.push((target.to_string(), Err(e)));
+                break;
+            }
+        };
+        let outcome = match read_page_with(&page, &known) {
+            Ok(record) if !written.insert(store::relative_path(&record, w.opts.format)) => {
+                pages.counts.again += 1;
+                continue;
+            }
+            Ok(record) => w.write(record, None).await,
+            Err(e) => Err(e),
+        };
+        pending.push((page.target, outcome));
+    }
+    let c = &pages.counts;
+    tracing::info!(
+        target,
+        records = c.records,
+        pages = written.len(),
+        again = c.again,
+        other = c.other,
+        "web archive read"
+    );
+}
+
+/// Writes one record of a run: its images made local when asked, staged for the batch's commit,
+/// and its index entry.
+struct Writer<'a> {
+    opts: &'a ImportOptions,
+    localiser: Option<&'a mut Localiser>,
+    stager: &'a store::Stager,
+    state: &'a mut Option<State>,
+    batch: &'a mut store::Batch,
+}
+
+impl Writer<'_> {
+    /// `page_file` is the saved page the record was read from, whose own images come along.
+    async fn write(&mut self, mut record: Record, page_file: Option<&Path>) -> Result<Written> {
+        let opts = self.opts;
+        let relative = store::relative_path(&record, opts.format);
+        let failed_images = match (opts.images, self.localiser.as_deref_mut()) {
+            (Images::Local, Some(l)) => localise_record(&mut record, &relative, l).await?,
+            _ => Vec::new(),
+        };
+        // A saved page's own images, beside it (`./images/…`), come along into `assets/`.
+        if opts.images == Images::Local
+            && let Some(page) = page_file
+        {
+            let base = store::folder_of(page);
+            let (body, _) = crate::assets::copy_saved_images(&record.article.body, base, &opts.out, &relative)?;
+            record.article.body = body;
+        }
+        let bytes = contents(&record, opts.format, opts.extra_fields);
+        let staged = self.stager.stage(&opts.out, &relative, &bytes)?;
+        if let Some(file) = &opts.index {
+            if self.state.is_none() {
+                let s = State::open(file)?;
+                s.begin()?;
+                *self.state = Some(s);
+            }
+            if let Some(state) = self.state.as_ref() {
+                let entry = index::Entry::of_record(&record, relative.to_string_lossy().into_owned(), &bytes);
+                index::upsert(state, &entry)?;
+            }
+        }
+        let path = staged.path().to_path_buf();
+        self.batch.push(staged);
+        Ok(Written { path, url: record.article.url(), title: record.article.title.clone(), failed_images })
+    }
 }
 
 /// Reads and extracts the saved pages from `targets[from]` on (up to sixteen), on one thread per
@@ -244,7 +316,7 @@ fn read_ahead(
 fn settle(
     batch: &mut store::Batch,
     state: Option<&State>,
-    pending: &mut Vec<(&str, Result<Written>)>,
+    pending: &mut Vec<(String, Result<Written>)>,
     report: &mut impl FnMut(&str, &Result<Written>),
 ) {
     let committed = batch.commit().and_then(|_| match state {
@@ -255,14 +327,14 @@ fn settle(
         match (&committed, outcome) {
             (Err(e), Ok(w)) => {
                 let source = std::io::Error::other(format!("the record was not made durable: {e}"));
-                report(target, &Err(crate::Error::Write { path: w.path, source }));
+                report(&target, &Err(crate::Error::Write { path: w.path, source }));
             }
             (_, outcome) => {
                 match &outcome {
                     Ok(w) => tracing::info!(target, path = %w.path.display(), "written"),
                     Err(e) => tracing::info!(target, error = %e, "not written"),
                 }
-                report(target, &outcome)
+                report(&target, &outcome)
             }
         }
     }

@@ -57,3 +57,47 @@ fn a_singlefile_page_gives_the_raw_page_s_record_with_its_address_and_saved_date
     assert!(saved.contains("\nfetch_date: 2026-01-02T03:04:05"), "the comment's saved date, in UTC: {saved}");
     assert!(!saved.contains("data:image"), "an inlined image is no link of the record");
 }
+
+#[test]
+fn a_web_archive_gives_each_article_once_with_its_record_s_date() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let raw: Vec<String> = ["modern-2025", "desktop-2018"]
+        .iter()
+        .map(|n| import(&root.join(format!("fixtures/pages/{n}.html")), &dir.path().join("raw")))
+        .collect();
+    for (i, form) in ["two-articles.warc", "two-articles.warc.gz"].iter().enumerate() {
+        let out = dir.path().join(format!("w{i}"));
+        let o = wxsec()
+            .args(["import", "--no-index", "--json", "--out"])
+            .arg(&out)
+            .arg(root.join("fixtures/saved").join(form))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{form}: {}", String::from_utf8_lossy(&o.stderr));
+        let lines: Vec<serde_json::Value> =
+            String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        // Two articles: the chunked and gzipped one (reached by a redirect, kept again by a
+        // revisit and a second capture) and the plain one; the rest of the archive is no article.
+        assert_eq!(lines.len(), 2, "{form}: {lines:?}");
+        let records: Vec<String> =
+            lines.iter().map(|l| std::fs::read_to_string(l["path"].as_str().unwrap()).unwrap()).collect();
+        assert_eq!(without_fetch_date(&records[0]), without_fetch_date(&raw[0]), "{form}");
+        assert_eq!(without_fetch_date(&records[1]), without_fetch_date(&raw[1]), "{form}");
+        assert!(
+            records[0].contains("fetch_date: 2024-12-26T02:30:01"),
+            "the WARC-Date of its response: {}",
+            records[0]
+        );
+        assert!(records[1].contains("fetch_date: 2018-03-20T01:00:00"));
+        assert!(lines[0]["target"].as_str().unwrap().contains(&format!("{form}#https://mp.weixin.qq.com/s?")));
+    }
+    // An archive cut short keeps the articles before the cut, and says what broke.
+    let whole = std::fs::read(root.join("fixtures/saved/two-articles.warc")).unwrap();
+    let cut = dir.path().join("cut.warc");
+    std::fs::write(&cut, &whole[..whole.len() - 200]).unwrap();
+    let o = wxsec().args(["import", "--no-index", "--out"]).arg(dir.path().join("cut")).arg(&cut).output().unwrap();
+    assert_eq!(o.status.code(), Some(6), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ends inside a record"));
+}

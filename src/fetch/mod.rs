@@ -18,6 +18,7 @@ pub mod guard;
 pub mod limiter;
 pub mod mhtml;
 pub mod singlefile;
+pub mod warc;
 
 pub use crate::article::WECHAT_HOST;
 
