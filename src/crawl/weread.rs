@@ -143,7 +143,11 @@ pub fn parse_answer(body: &[u8], shown: &str) -> Result<Answer> {
         .or_else(|| int(v.get("errcode")))
         .or_else(|| v.get("data").and_then(|d| int(d.get("errcode")).or_else(|| int(d.get("errCode")))));
     if let Some(code) = code.filter(|c| *c != 0) {
-        let msg = ["errMsg", "errmsg", "errlog"].iter().find_map(|k| v.get(*k).and_then(|m| m.as_str())).unwrap_or("");
+        let data = v.get("data");
+        let msg = ["errMsg", "errmsg", "errlog"]
+            .iter()
+            .find_map(|k| v.get(*k).or_else(|| data.and_then(|d| d.get(*k))).and_then(|m| m.as_str()))
+            .unwrap_or("");
         return Ok(Answer::Refused(code, msg.to_string()));
     }
     let groups = v.get("reviews").and_then(|r| r.as_array()).cloned().unwrap_or_default();
@@ -224,7 +228,13 @@ impl Weread {
                 }
             };
             let resp = self.fetcher.api(&url, Weread::headers(&cookie, "https://weread.qq.com/"), None).await?;
-            match parse_answer(&resp.body, url.as_str())? {
+            // An error code may come in the body of a 4xx (`data.errcode` of a 499): it is read
+            // first; an error status without one is the status.
+            let answer = match parse_answer(&resp.body, url.as_str()) {
+                Ok(Answer::Page(..)) | Err(_) if resp.status != 200 => return Err(resp.status_error()),
+                answer => answer?,
+            };
+            match answer {
                 Answer::Page(items, groups) => {
                     let next = (groups > 0).then(|| (offset + groups).to_string());
                     return Ok(Page { items, next });
@@ -266,15 +276,11 @@ impl Weread {
         }
         let url = Url::parse(&format!("https://{WEREAD_HOST}/web/login/renewal")).expect("constant URL");
         let body = r#"{"rq":"%2Fweb%2Fbook%2Fread","ql":false}"#.to_string();
-        let resp = match self
-            .fetcher
-            .api(&url, Weread::headers(cookie, "https://weread.qq.com/web/shelf"), Some(body))
-            .await
-        {
-            Ok(r) => r,
-            Err(Error::Status { status, .. }) => return Err(expired(&format!("the renewal answered HTTP {status}"))),
-            Err(e) => return Err(e),
-        };
+        let resp =
+            self.fetcher.api(&url, Weread::headers(cookie, "https://weread.qq.com/web/shelf"), Some(body)).await?;
+        if resp.status != 200 {
+            return Err(expired(&format!("the renewal answered HTTP {}", resp.status)));
+        }
         let fresh = resp.set_cookies.iter().any(|c| {
             c.trim_start().strip_prefix("wr_skey=").is_some_and(|v| !v.split(';').next().unwrap_or_default().is_empty())
         });
@@ -292,6 +298,12 @@ impl Weread {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_code_inside_data() {
+        let body = br#"{"data":{"errcode":-2041,"errmsg":"x"}}"#;
+        assert_eq!(parse_answer(body, "x").unwrap(), Answer::Refused(-2041, "x".to_string()));
+    }
 
     #[test]
     fn ids_and_answers() {

@@ -7,7 +7,7 @@ use reqwest::header::HeaderMap;
 use url::Url;
 
 use super::Fetcher;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// WeRead's host.
 pub const WEREAD_HOST: &str = "weread.qq.com";
@@ -15,12 +15,23 @@ pub const WEREAD_HOST: &str = "weread.qq.com";
 /// What a service answered.
 #[derive(Debug)]
 pub struct ApiResponse {
+    /// The address asked (for messages).
+    pub shown: String,
     /// The HTTP status.
     pub status: u16,
+    /// Its `Retry-After`, in seconds.
+    pub retry_after: Option<u64>,
     /// Its `Set-Cookie` headers, as sent.
     pub set_cookies: Vec<String>,
     /// The body.
     pub body: Vec<u8>,
+}
+
+impl ApiResponse {
+    /// An error status as the error it is.
+    pub fn status_error(&self) -> crate::Error {
+        crate::Error::Status { url: self.shown.clone(), status: self.status, retry_after: self.retry_after }
+    }
 }
 
 impl Fetcher {
@@ -30,8 +41,8 @@ impl Fetcher {
     }
 
     /// Sends a GET (no body) or a POST of `json` to a service, in the host's turn; follows no
-    /// redirect. An HTTP error status is an error; a 429 or 503 also pauses and widens the
-    /// host's spacing.
+    /// redirect. An answer of any status is handed back (services put their error codes in the
+    /// body of a 4xx too); a 429 or 503 also pauses and widens the host's spacing.
     pub async fn api(&self, real: &Url, headers: HeaderMap, json: Option<String>) -> Result<ApiResponse> {
         let wire = self.weread_wire(real);
         let host = real.host_str().unwrap_or_default().to_string();
@@ -47,9 +58,7 @@ impl Fetcher {
         let shown = real.to_string();
         let resp = self.send_spaced(&host, req, &shown).await?;
         let status = resp.status();
-        if !status.is_success() {
-            return Err(Error::Status { url: shown, status: status.as_u16(), retry_after: super::retry_after(&resp) });
-        }
+        let retry_after = super::retry_after(&resp);
         let set_cookies = resp
             .headers()
             .get_all(reqwest::header::SET_COOKIE)
@@ -58,6 +67,6 @@ impl Fetcher {
             .map(str::to_string)
             .collect();
         let body = Fetcher::body(&shown, resp, self.config.max_body).await?;
-        Ok(ApiResponse { status: status.as_u16(), set_cookies, body })
+        Ok(ApiResponse { shown, status: status.as_u16(), retry_after, set_cookies, body })
     }
 }

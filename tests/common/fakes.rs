@@ -228,8 +228,11 @@ impl Respond for FakeWeread {
                 if param(r, "bookId").as_deref() != Some(BOOK) {
                     return json(r#"{"errCode":-2041,"errMsg":"not on shelf"}"#.to_string());
                 }
+                // As WeRead answers a refusal now and then: the code inside `data` of a 499.
                 if let Some(code) = *self.refuse.lock().unwrap() {
-                    return json(format!(r#"{{"errCode":{code},"errMsg":"refused"}}"#));
+                    return ResponseTemplate::new(499)
+                        .insert_header("content-type", "application/json; charset=utf-8")
+                        .set_body_string(format!(r#"{{"data":{{"errcode":{code},"errmsg":"refused"}}}}"#));
                 }
                 let offset: usize = param(r, "offset").and_then(|o| o.parse().ok()).unwrap_or(0);
                 let mut status_at = self.status_at.lock().unwrap();
