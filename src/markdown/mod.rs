@@ -7,6 +7,7 @@
 //! and embeds need their own rules. The emitter walks an html5ever tree of the content fragment
 //! only, never of the whole page.
 
+mod codebox;
 mod escape;
 mod slim;
 mod tidy;
@@ -514,6 +515,13 @@ impl Emitter {
                 let strike = matches!(name, "del" | "s" | "strike");
                 self.styled(node, cx, depth, bold, italic, strike);
             }
+            // A section styled as code holding a line per block.
+            "section" | "div" | "p"
+                if codebox::says_code(el)
+                    && let Some(block) = codebox::code_box(node, true, &code_language(node, el)) =>
+            {
+                cx.push_block(block);
+            }
             _ if is_block(name) => {
                 cx.flush();
                 self.children(node, cx, depth);
@@ -727,6 +735,14 @@ impl Emitter {
 
     fn table(&mut self, node: NodeRef<Node>, depth: usize) -> Vec<String> {
         let rows = table_rows(node);
+        // A one-cell table of code lines is a box of code.
+        if let [row] = rows.as_slice()
+            && let [cell] = row.as_slice()
+            && let Node::Element(el) = cell.value()
+            && let Some(block) = codebox::code_box(*cell, codebox::says_code(el), &code_language(*cell, el))
+        {
+            return vec![block];
+        }
         // A table inside another table's cell is part of a layout.
         let nested = node.ancestors().any(|a| matches!(a.value(), Node::Element(e) if e.name() == "table"));
         if !nested && is_data_table(node, &rows) {

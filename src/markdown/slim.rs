@@ -5,9 +5,18 @@
 //! (keeping their text): html5ever's cost grows with the square of the nesting, and a hostile page
 //! can nest a hundred thousand deep. Text, comments and script bodies are copied as they are.
 
-/// The properties the emitter reads: hiding, emphasis, background pictures.
-const KEPT: &[&str] =
-    &["display", "visibility", "font-size", "font", "font-weight", "font-style", "background-image", "background"];
+/// The properties the emitter reads: hiding, emphasis, background pictures, a code font.
+const KEPT: &[&str] = &[
+    "display",
+    "visibility",
+    "font-size",
+    "font",
+    "font-family",
+    "font-weight",
+    "font-style",
+    "background-image",
+    "background",
+];
 
 /// Deeper than this, tags are dropped and their text kept: no article nests so deep.
 pub const MAX_NESTING: usize = 512;

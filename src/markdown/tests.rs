@@ -112,3 +112,43 @@ fn recommendation_cards_with_a_short_link_become_list_items_keeping_every_word()
         "往期推荐\n\n- **01** ●第一篇：漏洞预警 ► [点击阅读](https://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=1&sn=aa)\n- **02** ●第二篇 ► [点击阅读](https://mp.weixin.qq.com/s?__biz=MzA=&mid=2&idx=1&sn=bb)\n"
     );
 }
+
+#[test]
+fn a_box_of_code_lines_is_a_code_block() {
+    // A one-cell table with a section per line, as write-ups paste a proof of concept.
+    let line =
+        |t: &str| format!(r#"<section style="margin: 0 8px;"><span style="font-family: 宋体;">{t}</span></section>"#);
+    let lines = [
+        "//对应代码",
+        "if n[&#34;query&#34;] then",
+        "&nbsp;&nbsp;&nbsp; if n.method ~= &#34;do&#34; then",
+        "&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp; return false",
+        "&nbsp;&nbsp;&nbsp; end",
+        "end",
+    ];
+    let table = format!(
+        "<table><tbody><tr><td>{}</td></tr></tbody></table>",
+        lines.iter().map(|l| line(l)).collect::<String>()
+    );
+    assert_eq!(
+        md(&table),
+        "```\n//对应代码\nif n[\"query\"] then\n    if n.method ~= \"do\" then\n       return false\n    end\nend\n```\n"
+    );
+    // A section in a monospace font, one paragraph a line, its language named.
+    let mono = r#"<section style="font-family: Consolas, monospace;" data-lang="http"><p>GET /api/v1/users?id=1 HTTP/1.1</p><p>Host: target.example</p><p>Cookie: ASP.NET_SessionId=abc</p></section>"#;
+    assert_eq!(
+        md(mono),
+        "```http\nGET /api/v1/users?id=1 HTTP/1.1\nHost: target.example\nCookie: ASP.NET_SessionId=abc\n```\n"
+    );
+    // A boxed notice of prose stays prose.
+    let notice = format!(
+        "<table><tr><td>{}</td></tr></table>",
+        ["声明：本文仅用于技术交流。", "请勿用于非法用途，否则后果自负。", "如有侵权请联系删除。"]
+            .iter()
+            .map(|l| line(l))
+            .collect::<String>()
+    );
+    assert!(!md(&notice).contains("```"), "{}", md(&notice));
+    // Two lines are no box without a sign of code; a table of several cells is a table.
+    assert!(!md(&format!("<table><tr><td>{}{}</td></tr></table>", line("a = 1"), line("b = 2"))).contains("```"));
+}

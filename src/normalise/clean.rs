@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::fences::{fence_marker, is_bare_fence, unglue_fences};
 use super::html::{escape_foreign_tags, escape_tags, html_block_start, html_chunk, is_page_source, strip_inline_html};
 use crate::markdown;
 use crate::text::fold_ws;
@@ -106,7 +107,9 @@ pub fn clean(body: &str, title: &str, source: &str) -> Cleaned {
     let source = account.as_deref().unwrap_or(source);
     let end = trailer_start(&lines, at, source);
     let kept = &lines[at..end.max(at)];
-    let mut body = markdown::tidy(&clean_lines(kept));
+    let unglued = unglue_fences(kept);
+    let kept: Vec<&str> = unglued.iter().map(|l| l.as_ref()).collect();
+    let mut body = markdown::tidy(&clean_lines(&kept));
     // What is left may be chrome alone (punctuation lines, the like bar) with no trailer marker.
     if body.lines().all(|l| is_chrome(l, source)) {
         body.clear();
@@ -443,19 +446,6 @@ fn paragraph_after(lines: &[&str], at: usize) -> String {
         s.push('\n');
     }
     s
-}
-
-/// A fence line with no language: only backticks or tildes.
-fn is_bare_fence(line: &str) -> bool {
-    let t = line.trim();
-    t.len() >= 3 && (t.chars().all(|c| c == '`') || t.chars().all(|c| c == '~'))
-}
-
-/// The fence a line opens or closes (three or more backticks or tildes), if any.
-fn fence_marker(trimmed: &str) -> Option<String> {
-    let first = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
-    let run: String = trimmed.chars().take_while(|c| *c == first).collect();
-    (run.len() >= 3).then_some(run)
 }
 
 /// Repairs one Markdown line; a `<br>` inside it splits it in two. Each repair runs only where

@@ -3,6 +3,7 @@
 //! again.
 
 pub mod clean;
+mod fences;
 mod html;
 
 mod walk;
