@@ -346,12 +346,6 @@ impl State {
         Ok(rows.iter().map(|r| (r.text(0), r.int(1))).collect())
     }
 
-    /// Every source with its last poll.
-    pub fn sources(&self) -> Result<Vec<(String, Option<i64>)>> {
-        let rows = self.db.query("SELECT name, last_polled FROM sources ORDER BY name", &[])?;
-        Ok(rows.iter().map(|r| (r.text(0), r.opt_int(1))).collect())
-    }
-
     /// Every article, for consistency checks: (key, status, record path).
     pub fn all(&self) -> Result<Vec<(String, String, Option<String>)>> {
         let rows = self.db.query("SELECT key, status, record_path FROM articles ORDER BY key", &[])?;

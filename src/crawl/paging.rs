@@ -50,8 +50,10 @@ pub struct Walk<'a> {
 pub struct Walked {
     /// Pages asked.
     pub pages: usize,
-    /// Addresses the state did not know (kept, or in a dry run listed).
+    /// In a dry run, the addresses the state does not know (listed, not kept).
     pub new: Vec<String>,
+    /// Addresses the state did not know, kept.
+    pub kept: usize,
 }
 
 /// More pages than any real list has: a list that never ends is a fault, not an archive.
@@ -132,17 +134,8 @@ impl Walking<'_> {
                 }
             }
         } else {
-            let mut fresh = Vec::new();
-            for (url, _) in &items {
-                if let Some((_, request)) = State::key_for(url)
-                    && !w.state.knows(&request)?
-                    && !fresh.contains(&request)
-                {
-                    fresh.push(request);
-                }
-            }
             added = w.state.keep_page(w.name, w.kind, &items, page.next.as_deref().filter(|_| !end), self.now)?;
-            self.found.new.extend(fresh);
+            self.found.kept += added;
         }
         tracing::info!(source = w.name, page = self.found.pages, items = items.len(), new = added, "list page");
         if stuck {

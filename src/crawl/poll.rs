@@ -144,7 +144,7 @@ impl Crawl {
                 while let Some(cursor) = walking.next_page()? {
                     walking.keep(album::fetch_page(&self.fetcher, url, &biz, &album_id, cursor.as_deref()).await?)?;
                 }
-                Ok(walked(walking.found(), opts))
+                Ok(walked(walking.found()))
             }
             Source::Weread { name, book_id } => {
                 let Some(client) = self.weread.as_mut() else {
@@ -159,7 +159,7 @@ impl Crawl {
                     let offset = cursor.as_deref().and_then(|c| c.parse().ok()).unwrap_or(0);
                     walking.keep(client.page(name, book_id, offset).await?)?;
                 }
-                Ok(walked(walking.found(), opts))
+                Ok(walked(walking.found()))
             }
             Source::Opml { .. } => Ok(Polled::default()),
         }
@@ -181,12 +181,8 @@ fn walk<'a>(state: &'a State, lease: Duration, name: &'a str, kind: &'a str, opt
 
 /// What a walk found, as a poll's result: in a dry run the addresses to list, otherwise the
 /// count it kept.
-fn walked(walked: super::paging::Walked, opts: &RunOptions) -> Polled {
-    if opts.dry_run {
-        Polled { urls: walked.new, ..Polled::default() }
-    } else {
-        Polled { kept: walked.new.len(), ..Polled::default() }
-    }
+fn walked(walked: super::paging::Walked) -> Polled {
+    Polled { urls: walked.new, kept: walked.kept, ..Polled::default() }
 }
 
 /// Whether a poll failed for WeChat's verification page (the crawl's breaker trips).
