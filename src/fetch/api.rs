@@ -12,8 +12,7 @@ use crate::error::Result;
 /// WeRead's host.
 pub const WEREAD_HOST: &str = "weread.qq.com";
 
-/// What a service answered.
-#[derive(Debug)]
+/// What a service answered. Its `Debug` hides the cookies a login's renewal hands out.
 pub struct ApiResponse {
     /// The address asked (for messages).
     pub shown: String,
@@ -25,6 +24,17 @@ pub struct ApiResponse {
     pub set_cookies: Vec<String>,
     /// The body.
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for ApiResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiResponse")
+            .field("shown", &self.shown)
+            .field("status", &self.status)
+            .field("set_cookies", &format_args!("*** ({})", self.set_cookies.len()))
+            .field("body", &self.body.len())
+            .finish()
+    }
 }
 
 impl ApiResponse {

@@ -17,6 +17,7 @@ pub mod api;
 pub mod guard;
 pub mod limiter;
 pub mod mhtml;
+mod saved;
 pub mod singlefile;
 pub mod warc;
 
@@ -154,26 +155,6 @@ impl FetchedPage {
         Ok(FetchedPage::of_saved(path.display().to_string(), bytes))
     }
 
-    /// A saved page's bytes as a page, told apart by their content: an MHTML archive's page part
-    /// with the address and date the archive gives; a SingleFile page with those its comment
-    /// gives; else the bytes as HTML.
-    pub fn of_saved(target: String, bytes: Vec<u8>) -> FetchedPage {
-        if mhtml::is_mhtml(&bytes)
-            && let Some(m) = mhtml::read(&bytes)
-        {
-            let html = decode_html(&m.html, m.charset.as_deref());
-            let url = m.url.as_deref().and_then(article_address).map(|u| u.to_string()).or_else(|| saved_from(&html));
-            return FetchedPage { target, url, html, fetched_at: m.saved.unwrap_or_else(Utc::now) };
-        }
-        let html = decode_html_owned(bytes, None);
-        if let Some(saved) = singlefile::comment(&html) {
-            let url = saved.url.as_deref().and_then(article_address).map(|u| u.to_string());
-            return FetchedPage { target, url, html, fetched_at: saved.saved.unwrap_or_else(Utc::now) };
-        }
-        let url = saved_from(&html);
-        FetchedPage { target, url, html, fetched_at: Utc::now() }
-    }
-
     /// Reads a page from standard input.
     pub fn from_stdin(max_bytes: usize) -> Result<FetchedPage> {
         let bytes = read_capped(std::io::stdin().lock(), max_bytes, 0)
@@ -192,18 +173,6 @@ fn read_capped(reader: impl Read, max_bytes: usize, size_hint: usize) -> std::io
         ));
     }
     Ok(bytes)
-}
-
-/// Browsers write where a saved page came from: `<!-- saved from url=(0094)https://… -->`, and
-/// some tools a leading `<!--URL-->` comment.
-fn saved_from(html: &str) -> Option<String> {
-    let head = html.get(..html.floor_char_boundary(2048)).unwrap_or_default();
-    let start = head.find("<!--")?;
-    let comment = head.get(start + 4..).unwrap_or_default();
-    let comment = comment.get(..comment.find("-->")?).unwrap_or_default();
-    let at = comment.find("http")?;
-    let url = comment.get(at..).unwrap_or_default().split_whitespace().next()?;
-    article_address(url).map(|u| u.to_string())
 }
 
 /// Settings of the HTTP side.
