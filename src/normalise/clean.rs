@@ -9,7 +9,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::fences::{fence_marker, is_bare_fence, unglue_fences};
-use super::html::{escape_foreign_tags, escape_tags, html_block_start, html_chunk, is_page_source, strip_inline_html};
+use super::html::{
+    escape_foreign_tags, escape_tags, html_block_start, html_chunk, is_page_source, strip_inline_html,
+    undo_exporter_escapes,
+};
 use crate::markdown;
 use crate::text::fold_ws;
 
@@ -424,7 +427,7 @@ fn clean_lines(lines: &[&str]) -> String {
                 }
             } else {
                 out.push('\n');
-                out.push_str(&markdown::convert(&escape_foreign_tags(&chunk)).markdown);
+                out.push_str(&markdown::convert(&escape_foreign_tags(&undo_exporter_escapes(&chunk))).markdown);
                 out.push('\n');
             }
             i = end;

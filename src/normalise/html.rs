@@ -18,6 +18,39 @@ static TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"^<(/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:\s+[^<>"']*(?:"[^"]*"|'[^']*')?)*)\s*(/?)>"#).unwrap()
 });
 
+/// An HTML block as the page had it, without the Markdown escapes an exporter put into its text
+/// (`ASP.NET\_SessionId`, `\_SERVER[REMOTE\_ADDR]`): in HTML a backslash is literal, so the
+/// page never showed one there. `\_` is the mark: no author writes a backslash before an
+/// underscore, while a backslash before `*` or `[` is common in paths and patterns
+/// (`.\bin\*.dll`, `\\s*`), so only a block the exporter marked so loses its `\*` too.
+pub(super) fn undo_exporter_escapes(chunk: &str) -> std::borrow::Cow<'_, str> {
+    let marked = |c: char, next: Option<char>| c == '\\' && next == Some('_');
+    let mut chars = chunk.chars().peekable();
+    let mut prev = None;
+    let mut found = false;
+    while let Some(c) = chars.next() {
+        found |= marked(c, chars.peek().copied()) && prev != Some('\\');
+        prev = Some(c);
+    }
+    if !found {
+        return chunk.into();
+    }
+    let mut out = String::with_capacity(chunk.len());
+    let mut chars = chunk.chars().peekable();
+    let mut prev = None;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        // `\\_` is a backslash the page showed, before an underscore it showed.
+        if c == '\\' && matches!(next, Some('_' | '*')) && prev != Some('\\') {
+            prev = None;
+            continue;
+        }
+        out.push(c);
+        prev = if prev == Some('\\') && c == '\\' { None } else { Some(c) };
+    }
+    out.into()
+}
+
 /// Whether an HTML block is a web page's source the author pasted as text (`<?php`, a doctype,
 /// `<head>`, `<button>`, `<nav>`…): elements no article's content ever holds.
 pub(super) fn is_page_source(chunk: &str) -> bool {
@@ -404,4 +437,23 @@ fn attrs_hide(attrs: &str) -> bool {
 fn attr_value(attrs: &str, name: &str) -> Option<String> {
     let start_tag = format!("<x {attrs}>");
     crate::extract::locate::attr(&start_tag, name).map(crate::text::decode_entities)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::undo_exporter_escapes;
+
+    #[test]
+    fn an_exporters_escapes_in_html_are_undone_where_it_marked_them() {
+        let chunk = r"<span>Cookie: ASP.NET\_SessionId=1</span><span>Accept: \*/\*</span><span>a\_\_b</span>";
+        assert_eq!(
+            undo_exporter_escapes(chunk),
+            "<span>Cookie: ASP.NET_SessionId=1</span><span>Accept: */*</span><span>a__b</span>"
+        );
+        // A block with no `\_` is the author's: Windows paths and patterns keep their backslashes.
+        let paths = r"<span>.\bin\*.dll \\s*</span>";
+        assert_eq!(undo_exporter_escapes(paths), paths);
+        // A backslash the page showed stays before the underscore it showed.
+        assert_eq!(undo_exporter_escapes(r"<p>x\_y C:\\_data</p>"), r"<p>x_y C:\\_data</p>");
+    }
 }

@@ -2,6 +2,7 @@
 //! apart the files that are not articles (stubs) or not whole (truncated) so they can be fetched
 //! again.
 
+mod card;
 pub mod clean;
 mod fences;
 mod html;
@@ -212,6 +213,13 @@ fn normalise_parsed(mut parsed: parse::Parsed, extra_fields: bool, given: &Given
         } else {
             return stop(Outcome::Stub, "chrome-only", "the body holds only WeChat's page chrome".to_string());
         }
+    }
+    if card::card_only(&parsed.body, &body, cleaned.cover.as_deref(), &title, &[&source, &parsed.source]) {
+        return stop(
+            Outcome::Stub,
+            "chrome-only",
+            "the body holds only the post's card (cover or avatar, account name, title): the picture, video or shared article itself was not captured".to_string(),
+        );
     }
     let given_source = given
         .source
