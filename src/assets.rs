@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::crawl::polite::HostLimiter;
 use crate::error::Result;
 use crate::fetch::Fetcher;
+use crate::fetch::kept::Kept;
 
 /// What to do with a record's images.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -52,6 +53,8 @@ pub struct Localiser {
     pub downloaded: usize,
     /// Images already in `assets/` (same bytes from another address or an earlier run).
     pub reused: usize,
+    /// Images taken from the saved page's own archive, not fetched.
+    pub from_archive: usize,
 }
 
 // `![alt](target)` with a web address as the target; alt text cannot hold a `]` in wxsec's
@@ -202,6 +205,7 @@ impl Localiser {
             resting: std::collections::HashSet::new(),
             downloaded: 0,
             reused: 0,
+            from_archive: 0,
         }
     }
 
@@ -209,9 +213,26 @@ impl Localiser {
     /// returns the address → relative link map for it, with the images that failed. Only a
     /// failure to write into `assets/` is an error.
     pub async fn localise(&mut self, urls: &[String], record: &Path) -> Result<(HashMap<String, String>, Vec<Failed>)> {
+        self.localise_kept(urls, record, &Kept::default()).await
+    }
+
+    /// As `localise`, the images `kept` holds (a saved page's own) taken from it, not fetched.
+    pub async fn localise_kept(
+        &mut self,
+        urls: &[String],
+        record: &Path,
+        kept: &Kept,
+    ) -> Result<(HashMap<String, String>, Vec<Failed>)> {
         let mut map = HashMap::new();
         let mut failed = Vec::new();
         for url in urls {
+            if let Some((ctype, bytes)) = kept.get(url)
+                && let Some(asset) = self.store(url, &bytes, Some(&ctype))?
+            {
+                self.from_archive += 1;
+                map.insert(url.clone(), relative_link(record, &self.root, &asset));
+                continue;
+            }
             if let Some(err) = self.failed.get(url) {
                 failed.push(Failed { url: url.clone(), error: err.clone() });
                 continue;
@@ -252,21 +273,30 @@ impl Localiser {
                 return Err(DownloadError::Fetch(e.to_string()));
             }
         };
-        let Some(ext) = image_extension(&bytes, ctype.as_deref()) else {
-            return Err(DownloadError::Fetch(format!(
+        let reused = self.reused;
+        match self.store(url, &bytes, ctype.as_deref()).map_err(DownloadError::Write)? {
+            Some(asset) => {
+                self.downloaded += usize::from(self.reused == reused);
+                Ok(Some(asset))
+            }
+            None => Err(DownloadError::Fetch(format!(
                 "not an image ({}, {} bytes)",
                 ctype.as_deref().unwrap_or("no content type"),
                 bytes.len()
-            )));
-        };
-        let hash: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+            ))),
+        }
+    }
+
+    /// Stores an image's bytes under `assets/` by their hash; `None` when they are no image.
+    fn store(&mut self, url: &str, bytes: &[u8], ctype: Option<&str>) -> Result<Option<String>> {
+        let Some(ext) = image_extension(bytes, ctype) else { return Ok(None) };
+        let hash: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
         let asset = format!("{ASSETS_DIR}/{}/{hash}.{ext}", hash.get(..2).unwrap_or_default());
         let path = self.root.join(&asset);
         if std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64) {
             self.reused += 1;
         } else {
-            crate::store::write_atomic(&self.root, Path::new(&asset), &bytes).map_err(DownloadError::Write)?;
-            self.downloaded += 1;
+            crate::store::write_atomic(&self.root, Path::new(&asset), bytes)?;
         }
         self.stored.insert(url.to_string(), asset.clone());
         Ok(Some(asset))

@@ -7,6 +7,7 @@ use crate::archive::{State, index};
 use crate::assets::{Failed, Images, Localiser};
 use crate::error::Result;
 use crate::extract::{Known, extract_with};
+use crate::fetch::kept::Kept;
 use crate::fetch::{FetchConfig, FetchedPage, Fetcher, Target};
 use crate::page::PageKind;
 use crate::record::Record;
@@ -79,6 +80,16 @@ pub fn contents(record: &Record, format: Format, extra_fields: bool) -> Vec<u8> 
 
 /// Downloads a record's images (body and cover) and points the record at the local copies.
 pub async fn localise_record(record: &mut Record, relative: &Path, localiser: &mut Localiser) -> Result<Vec<Failed>> {
+    localise_record_kept(record, relative, localiser, &Kept::default()).await
+}
+
+/// As `localise_record`, the images the saved page kept (`kept`) taken from it, not fetched.
+pub async fn localise_record_kept(
+    record: &mut Record,
+    relative: &Path,
+    localiser: &mut Localiser,
+    kept: &Kept,
+) -> Result<Vec<Failed>> {
     let a = &mut record.article;
     let mut urls = crate::assets::image_urls(&a.body);
     if let Some(cover) = &a.cover
@@ -86,7 +97,7 @@ pub async fn localise_record(record: &mut Record, relative: &Path, localiser: &m
     {
         urls.insert(0, cover.clone());
     }
-    let (map, failed) = localiser.localise(&urls, relative).await?;
+    let (map, failed) = localiser.localise_kept(&urls, relative, kept).await?;
     a.body = crate::assets::rewrite(&a.body, &map);
     if let Some(local) = a.cover.as_ref().and_then(|c| map.get(c)) {
         a.cover = Some(local.clone());
@@ -168,9 +179,13 @@ pub async fn run(
                 Ok(Target::File(page)) => Some(page),
                 _ => None,
             };
+            let kept = match (&page_file, opts.images) {
+                (Some(page), Images::Local) => Kept::of_file(page)?,
+                _ => Kept::default(),
+            };
             let mut w =
                 Writer { opts, localiser: localiser.as_mut(), stager: &stager, state: &mut state, batch: &mut batch };
-            w.write(record, page_file.as_deref()).await
+            w.write(record, page_file.as_deref(), &kept).await
         }
         .await;
         if let Err(crate::Error::NotArticle { kind: PageKind::Verify, .. }) = &outcome
@@ -192,6 +207,15 @@ async fn archive_pages(path: &Path, target: &str, w: &mut Writer<'_>, pending: &
         Err(e) => return pending.push((target.to_string(), Err(e))),
     };
     let known = Known { source: w.opts.source.clone(), ..Known::default() };
+    // The archive's own images, for every page of it: read before the pages, which may come
+    // after their images or before them.
+    let kept = match w.opts.images {
+        Images::Local => match Kept::of_file(path) {
+            Ok(k) => k,
+            Err(e) => return pending.push((target.to_string(), Err(e))),
+        },
+        Images::Remote => Kept::default(),
+    };
     let mut written = std::collections::HashSet::new();
     loop {
         let page = match pages.next_page(w.opts.fetch.max_body) {
@@ -207,7 +231,7 @@ async fn archive_pages(path: &Path, target: &str, w: &mut Writer<'_>, pending: &
                 pages.counts.again += 1;
                 continue;
             }
-            Ok(record) => w.write(record, None).await,
+            Ok(record) => w.write(record, None, &kept).await,
             Err(e) => Err(e),
         };
         pending.push((page.target, outcome));
@@ -234,12 +258,13 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// `page_file` is the saved page the record was read from, whose own images come along.
-    async fn write(&mut self, mut record: Record, page_file: Option<&Path>) -> Result<Written> {
+    /// `page_file` is the saved page the record was read from, whose own images come along:
+    /// those beside it, and those it holds (`kept`).
+    async fn write(&mut self, mut record: Record, page_file: Option<&Path>, kept: &Kept) -> Result<Written> {
         let opts = self.opts;
         let relative = store::relative_path(&record, opts.format);
         let failed_images = match (opts.images, self.localiser.as_deref_mut()) {
-            (Images::Local, Some(l)) => localise_record(&mut record, &relative, l).await?,
+            (Images::Local, Some(l)) => localise_record_kept(&mut record, &relative, l, kept).await?,
             _ => Vec::new(),
         };
         // A saved page's own images, beside it (`./images/…`), come along into `assets/`.

@@ -95,9 +95,60 @@ fn a_web_archive_gives_each_article_once_with_its_record_s_date() {
     // An archive cut short keeps the articles before the cut, and says what broke.
     let whole = std::fs::read(root.join("fixtures/saved/two-articles.warc")).unwrap();
     let cut = dir.path().join("cut.warc");
-    std::fs::write(&cut, &whole[..whole.len() - 200]).unwrap();
+    // Cut inside the second article's record, before the pictures that follow it.
+    let second = whole.windows(20).position(|w| w == b"2018-03-20T01:00:00Z").unwrap();
+    std::fs::write(&cut, &whole[..second + 2000]).unwrap();
     let o = wxsec().args(["import", "--no-index", "--out"]).arg(dir.path().join("cut")).arg(&cut).output().unwrap();
     assert_eq!(o.status.code(), Some(6), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
     assert!(String::from_utf8_lossy(&o.stderr).contains("ends inside a record"));
+}
+
+/// The body's image links of a record: (local ones, remote ones).
+fn image_links(record: &str) -> (Vec<String>, Vec<String>) {
+    let re = regex::Regex::new(r"!\[[^\]]*\]\(([^)\s]+)\)").unwrap();
+    let body = record.split("\n---\n").nth(1).unwrap_or_default();
+    let links: Vec<String> = re.captures_iter(body).map(|c| c[1].to_string()).collect();
+    links.into_iter().partition(|l| !l.starts_with("http"))
+}
+
+#[test]
+fn with_local_images_an_archive_s_own_pictures_come_from_it_never_fetched() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let cover = regex::Regex::new(r"^https://mmbiz\.qpic\.cn/mmbiz_jpg/[A-Za-z0-9]*[Cc]over").unwrap();
+    for form in ["desktop-2018.mhtml", "saved-no-scripts.singlefile.html", "two-articles.warc.gz"] {
+        let out = dir.path().join(form);
+        // Any request for an image would go to a port where nothing listens, and fail.
+        let o = wxsec()
+            .args(["import", "--no-index", "--json", "--images", "local", "--out"])
+            .arg(&out)
+            .arg(root.join("fixtures/saved").join(form))
+            .env("HTTPS_PROXY", "http://127.0.0.1:9")
+            .env("HTTP_PROXY", "http://127.0.0.1:9")
+            .env("ALL_PROXY", "http://127.0.0.1:9")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{form}: {}", String::from_utf8_lossy(&o.stderr));
+        let mut local_seen = 0;
+        for line in String::from_utf8_lossy(&o.stdout).lines() {
+            let written: serde_json::Value = serde_json::from_str(line).unwrap();
+            let path = PathBuf::from(written["path"].as_str().unwrap());
+            let record = std::fs::read_to_string(&path).unwrap();
+            let (local, remote) = image_links(&record);
+            for link in &local {
+                let file = path.parent().unwrap().join(link);
+                let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{form}: {link}: {e}"));
+                assert!(bytes.starts_with(b"\x89PNG"), "{form}: {link} is the archive's PNG, not a download");
+            }
+            local_seen += local.len();
+            // Every picture of the body is in the archive; the cover, which the page never
+            // shows, is not, and kept its link when its fetch failed.
+            assert!(
+                remote.iter().all(|r| cover.is_match(r)),
+                "{form}: fetched, not taken from the archive: {remote:?}"
+            );
+        }
+        assert!(local_seen > 0, "{form}: no picture came from the archive");
+    }
 }

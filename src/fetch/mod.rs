@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 
 pub mod api;
 pub mod guard;
+pub mod kept;
 pub mod limiter;
 pub mod mhtml;
 mod saved;

@@ -165,6 +165,26 @@ impl Pages {
         }
         Ok(None)
     }
+
+    /// The next image the archive holds (a `200` response whose type is an image): its address,
+    /// content type and body; `None` at the end. A pass of its own, so that pages and images
+    /// may come in any order.
+    pub fn next_image(&mut self) -> Result<Option<(String, String, Vec<u8>)>> {
+        while let Some((headers, block)) = self.record()? {
+            if !header(&headers, "warc-type").is_some_and(|k| k.eq_ignore_ascii_case("response")) {
+                continue;
+            }
+            let target = header(&headers, "warc-target-uri").unwrap_or_default().trim_matches(['<', '>']).to_string();
+            let Some((200, http_headers, body)) = http_message(&block) else { continue };
+            let ctype = header(&http_headers, "content-type").unwrap_or_default().to_ascii_lowercase();
+            if !ctype.starts_with("image/") {
+                continue;
+            }
+            let body = decoded_body(&http_headers, body).map_err(|e| self.bad(format!("{target}: {e}")))?;
+            return Ok(Some((target, ctype, body)));
+        }
+        Ok(None)
+    }
 }
 
 /// Headers, names lower-cased, in order.
