@@ -173,7 +173,9 @@ enum Command {
     /// Formats read, told apart by content: front-matter (wxsec's and the seed archive's key
     /// lines), header-lines (`# title` / `account   YYYY-MM-DD HH:MM`), list-header (`- 来源:`),
     /// quote-header (`> 来源:` / `> 发布时间:` / `> 原文链接:`, backup scripts), web-clipper
-    /// (Obsidian Web Clipper), turndown (wechat-article-exporter's Markdown).
+    /// (Obsidian Web Clipper), turndown (wechat-article-exporter's Markdown). Saved pages (HTML,
+    /// MHTML, SingleFile, WARC) are read as `import` reads them, their records written beside
+    /// them (`NAME.md`; `NAME.records/…` for each article of a WARC).
     ///
     /// Exit codes: 0 every file handled (stubs and truncated ones are reported, not failures);
     /// 2 bad usage; 6 a file could not be read or written; 10 the state file is unusable.
@@ -214,7 +216,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         extras: ExtrasArgs,
-        /// Record files or folders (searched for *.md, *.markdown, *.txt).
+        /// Record files or folders (searched for *.md, *.markdown, *.txt, and saved pages: *.html,
+        /// *.htm, *.mht, *.mhtml, *.warc, *.warc.gz).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },

@@ -47,6 +47,24 @@ pub fn is_text_record(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "md" | "markdown" | "txt"))
 }
 
+/// What `normalise` reads: record files, and the pages other tools saved (HTML, MHTML, WARC),
+/// each told apart by its content once read. A saved page beside a record of its own name
+/// (`NAME.html` by `NAME.md`, as backup tools keep both) is that record's source, not another
+/// article: the record is read, the page is not.
+pub fn is_normalise_input(path: &Path) -> bool {
+    if is_text_record(path) {
+        return true;
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let Some(ext) = SAVED_PAGE_ENDINGS.iter().find(|ext| name.ends_with(*ext)) else { return false };
+    let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = file.get(..file.len() - ext.len()).unwrap_or_default();
+    !["md", "markdown", "txt"].iter().any(|e| path.with_file_name(format!("{stem}.{e}")).exists())
+}
+
+/// How the names of saved pages end.
+const SAVED_PAGE_ENDINGS: &[&str] = &[".html", ".htm", ".xhtml", ".mht", ".mhtml", ".warc", ".warc.gz"];
+
 /// The record files wxsec writes: Markdown and the JSON form.
 pub fn is_written_record(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "md" | "json"))

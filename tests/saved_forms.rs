@@ -152,3 +152,127 @@ fn with_local_images_an_archive_s_own_pictures_come_from_it_never_fetched() {
         assert!(local_seen > 0, "{form}: no picture came from the archive");
     }
 }
+
+#[test]
+fn normalise_reads_saved_pages_in_a_folder_as_import_does_and_writes_each_record_beside_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(input.join("web")).unwrap();
+    for name in ["desktop-2018.mhtml", "saved-no-scripts.singlefile.html"] {
+        std::fs::copy(root.join("fixtures/saved").join(name), input.join(name)).unwrap();
+    }
+    std::fs::copy(root.join("fixtures/saved/two-articles.warc.gz"), input.join("web/crawl.warc.gz")).unwrap();
+    // A raw page under a Markdown name is a page too: its content says so.
+    std::fs::copy(root.join("fixtures/pages/modern-2025.html"), input.join("modern.md")).unwrap();
+    std::fs::copy(root.join("fixtures/records/quote-header.md"), input.join("quote-header.md")).unwrap();
+    std::fs::copy(root.join("fixtures/pages/deleted.html"), input.join("deleted.html")).unwrap();
+    let out = dir.path().join("out");
+    let run = |args: &[&str]| {
+        let o = wxsec()
+            .args(["normalise", "--no-index", "--json", "--report"])
+            .arg(dir.path().join("report.jsonl"))
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let first = run(&[]);
+    assert_eq!(first["written"], 6, "{first}");
+    assert_eq!(first["stubs"], 1, "the deleted page: {first}");
+    for (form, n) in [("mhtml", 1), ("singlefile", 1), ("warc", 2), ("html-page", 2)] {
+        assert_eq!(first["formats"][form], n, "{form}: {first}");
+    }
+    // Each record is the one import makes of the same file.
+    for (saved, record) in [
+        ("desktop-2018.mhtml", "desktop-2018.md"),
+        ("saved-no-scripts.singlefile.html", "saved-no-scripts.singlefile.md"),
+        ("modern.md", "modern.md.md"),
+    ] {
+        let imported = import(&input.join(saved), &dir.path().join("imported"));
+        let written = std::fs::read_to_string(out.join(record)).unwrap_or_else(|e| panic!("{record}: {e}"));
+        // A raw page names no date: import dates it now, normalise by its file.
+        let dated = saved.ends_with(".mhtml") || saved.contains("singlefile");
+        if dated {
+            assert_eq!(written, imported, "{saved}");
+        } else {
+            assert_eq!(without_fetch_date(&written), without_fetch_date(&imported), "{saved}");
+        }
+    }
+    let warc_records: Vec<PathBuf> = walk(&out.join("web/crawl.records"));
+    assert_eq!(warc_records.len(), 2, "{warc_records:?}");
+    assert!(std::fs::read_to_string(out.join("quote-header.md")).unwrap().starts_with("---\n"));
+    let report = std::fs::read_to_string(dir.path().join("report.jsonl")).unwrap();
+    assert!(report.contains("\"kind\":\"deleted\"") && report.contains("deleted.html"), "{report}");
+    // Nothing changed: nothing is written again, and the records are what normalise keeps.
+    let second = run(&[]);
+    assert_eq!((second["written"].as_u64(), second["unchanged"].as_u64()), (Some(0), Some(6)), "{second}");
+    let again = dir.path().join("again");
+    let o = wxsec().args(["normalise", "--no-index", "--json", "--out"]).arg(&again).arg(&out).output().unwrap();
+    let third: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(third["written"], 6, "{third}");
+    for record in walk(&out) {
+        let rel = record.strip_prefix(&out).unwrap();
+        assert_eq!(std::fs::read(&record).unwrap(), std::fs::read(again.join(rel)).unwrap(), "{}", rel.display());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if !p.file_name().unwrap().to_string_lossy().starts_with('.') {
+                out.extend(walk(&p));
+            }
+        } else if p.extension().is_some_and(|x| x == "md") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn normalise_with_local_images_takes_a_saved_page_s_pictures_from_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for name in ["desktop-2018.mhtml", "saved-no-scripts.singlefile.html", "two-articles.warc"] {
+        std::fs::copy(root.join("fixtures/saved").join(name), input.join(name)).unwrap();
+    }
+    let out = dir.path().join("out");
+    let o = wxsec()
+        .args(["normalise", "--no-index", "--json", "--images", "local", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut local_seen = 0;
+    for record in walk(&out) {
+        let text = std::fs::read_to_string(&record).unwrap();
+        let (local, remote) = image_links(&text);
+        for link in &local {
+            assert!(std::fs::read(record.parent().unwrap().join(link)).unwrap().starts_with(b"\x89PNG"), "{link}");
+        }
+        local_seen += local.len();
+        assert!(
+            remote.iter().all(|r| r.to_lowercase().contains("cover")),
+            "{}: fetched, not from the archive: {remote:?}",
+            record.display()
+        );
+    }
+    // desktop-2018 twice (MHTML, WARC: banner and screenshot each) and the SingleFile picture.
+    assert_eq!(local_seen, 5, "{summary}");
+    assert_eq!(summary["images"], 5, "{summary}");
+}

@@ -6,6 +6,7 @@ mod card;
 pub mod clean;
 mod fences;
 mod html;
+mod saved;
 
 mod walk;
 

@@ -158,7 +158,7 @@ pub fn run(
         Destination::Out(dir) => vec![dir.clone()],
         Destination::InPlace => Vec::new(),
     };
-    let rules = tree::Rules { skip: &skip, clear_scraps: in_place, is_record: tree::is_text_record };
+    let rules = tree::Rules { skip: &skip, clear_scraps: in_place, is_record: tree::is_normalise_input };
     for input in paths {
         std::fs::metadata(input).map_err(|source| Error::Read { path: input.clone(), source })?;
     }
@@ -233,6 +233,28 @@ pub fn run(
                     };
                     let Ok(job) = job else { break };
                     let sent = match job {
+                        Ok((path, rel)) if crate::fetch::warc::is_warc(&path) => {
+                            // A web archive gives one outcome per article, each sent as it is read.
+                            let mut sent = Ok(());
+                            let mut first = true;
+                            super::saved::archive(
+                                &path,
+                                opts.extra_fields,
+                                opts.given.source.as_deref(),
+                                MAX_RECORD_BYTES as usize,
+                                |page| {
+                                    if !std::mem::take(&mut first) {
+                                        found_ref.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                    let done = page.and_then(|(n, name)| {
+                                        finish(&path, &rel, n, Some(name), opts, index, claimed.as_ref(), stager)
+                                    });
+                                    sent = tx.send((path.clone(), done));
+                                    sent.is_ok()
+                                },
+                            );
+                            sent
+                        }
                         Ok((path, rel)) => {
                             let result = one_file(&path, &rel, opts, index, claimed.as_ref(), stager);
                             tx.send((path, result))
@@ -374,6 +396,10 @@ fn one_file(
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, "larger than 64 MiB, not a record"),
         });
     }
+    if super::saved::is_page(&bytes) {
+        let (n, name) = super::saved::page(path, bytes, opts.extra_fields, opts.given.source.as_deref())?;
+        return finish(path, rel, n, Some(name), opts, index, claimed, stager);
+    }
     let text = crate::fetch::decode_html_owned(bytes, None);
     let n = crate::error::guarded(&path.display().to_string(), || {
         let n = super::normalise_file(&text, opts.extra_fields, &opts.given, super::Place::of(path));
@@ -387,12 +413,33 @@ fn one_file(
         }
         Ok(n)
     })?;
+    finish(path, rel, n, None, opts, index, claimed, stager)
+}
+
+/// Stages one outcome's record (when it has one and it changed) and reads its index entry.
+/// `saved` is the name a saved page's record takes beside the page (a record file is written
+/// under its own name).
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    path: &Path,
+    rel: &Path,
+    n: super::Normalised,
+    saved: Option<PathBuf>,
+    opts: &NormaliseOptions,
+    index: Option<(&Path, Option<&crate::archive::State>)>,
+    claimed: Option<&Mutex<HashSet<PathBuf>>>,
+    stager: &store::Stager,
+) -> Result<Done> {
     let (dir, name) = match &opts.destination {
         Destination::Out(out) => (out.clone(), rel.to_path_buf()),
         Destination::InPlace => (
             path.parent().map(Path::to_path_buf).unwrap_or_default(),
             PathBuf::from(path.file_name().unwrap_or_default()),
         ),
+    };
+    let name = match saved {
+        Some(own) => name.parent().map_or_else(|| own.clone(), |p| p.join(&own)),
+        None => name,
     };
     let target = dir.join(&name);
     let Some(record) = &n.record else {
@@ -490,7 +537,14 @@ fn local_images(
         .build()
         .map_err(|source| Error::Write { path: opts.root.clone(), source })?;
     let mut localiser = crate::assets::Localiser::new(&opts.root, fetcher, opts.image_delay);
+    // The pictures a saved page holds come from it; the records of one web archive follow each
+    // other, so the archive is read once for them all.
+    let mut kept: Option<(PathBuf, crate::fetch::kept::Kept)> = None;
     for (file, source) in files {
+        if !tree::is_text_record(source) && kept.as_ref().is_none_or(|(p, _)| p != source) {
+            kept = Some((source.clone(), crate::fetch::kept::Kept::of_file(source).unwrap_or_default()));
+        }
+        let own = kept.as_ref().filter(|(p, _)| p == source).map(|(_, k)| k);
         let Ok(read) = std::fs::read_to_string(file) else { continue };
         // Records of other input folders than the archive's link there by their own path.
         let record = crate::assets::abs(file);
@@ -499,8 +553,12 @@ fn local_images(
         let (text, copied) = crate::assets::copy_saved_images(&read, store::folder_of(source), &opts.root, &record)?;
         summary.images += copied;
         let urls = crate::assets::image_urls(&text);
-        let (map, failed) =
-            if urls.is_empty() { Default::default() } else { runtime.block_on(localiser.localise(&urls, &record))? };
+        let (map, failed) = if urls.is_empty() {
+            Default::default()
+        } else {
+            let none = crate::fetch::kept::Kept::default();
+            runtime.block_on(localiser.localise_kept(&urls, &record, own.unwrap_or(&none)))?
+        };
         summary.images_failed += failed.len();
         for f in &failed {
             warn(&Error::Network {
@@ -514,6 +572,6 @@ fn local_images(
             store::write_atomic(store::folder_of(file), name, crate::assets::rewrite(&text, &map).as_bytes())?;
         }
     }
-    summary.images += localiser.downloaded;
+    summary.images += localiser.downloaded + localiser.from_archive;
     Ok(())
 }
