@@ -83,7 +83,11 @@ pub(super) fn archive(
     loop {
         let page = match pages.next_page(max_body) {
             Ok(Some(page)) => page,
-            Ok(None) => return,
+            Ok(None) => {
+                let c = &pages.counts;
+                tracing::info!(path = %path.display(), records = c.records, pages = names.len(), again = c.again, other = c.other, "web archive read");
+                return;
+            }
             Err(e) => {
                 each(Err(e));
                 return;
