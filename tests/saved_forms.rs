@@ -276,3 +276,26 @@ fn normalise_with_local_images_takes_a_saved_page_s_pictures_from_it() {
     assert_eq!(local_seen, 5, "{summary}");
     assert_eq!(summary["images"], 5, "{summary}");
 }
+
+#[test]
+fn in_place_a_saved_page_keeps_its_file_and_its_record_goes_beside_it_once() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["desktop-2018.mhtml", "two-articles.warc"] {
+        std::fs::copy(root.join("fixtures/saved").join(name), dir.path().join(name)).unwrap();
+    }
+    let run = || {
+        let o = wxsec().args(["normalise", "--no-index", "--json", "--in-place"]).arg(dir.path()).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let first = run();
+    assert_eq!(first["written"], 3, "{first}");
+    let saved = std::fs::read(root.join("fixtures/saved/desktop-2018.mhtml")).unwrap();
+    assert_eq!(std::fs::read(dir.path().join("desktop-2018.mhtml")).unwrap(), saved, "the archive is kept as it was");
+    assert!(dir.path().join("desktop-2018.md").is_file());
+    // Again: the page is now the source of the record beside it, which is as it should be.
+    let second = run();
+    assert_eq!((second["written"].as_u64(), second["skipped_files"].as_u64()), (Some(0), Some(1)), "{second}");
+    assert_eq!(walk(dir.path()).len(), 3);
+}
