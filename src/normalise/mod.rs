@@ -6,7 +6,10 @@ mod card;
 pub mod clean;
 mod fences;
 mod html;
+mod images;
 mod saved;
+mod seen;
+mod summary;
 
 mod walk;
 

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 
-use serde::Serialize;
-
 use super::Outcome;
+use super::summary::ReportLine;
+pub use super::summary::Summary;
 use crate::error::{Error, Result};
 use crate::store;
 use crate::tree::{self, Found, Skip, walk};
@@ -50,95 +50,6 @@ pub struct NormaliseOptions {
     pub image_allow: crate::fetch::guard::Allowed,
     /// The account of files that name none (`--source`, `--source-from-folder`).
     pub given: super::Given,
-}
-
-/// Counts of a run, one outcome per file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    /// Files read.
-    pub read: usize,
-    /// Clean records written (new or changed).
-    pub written: usize,
-    /// Clean records already as they should be (not rewritten).
-    pub unchanged: usize,
-    /// Stubs (reported, not written).
-    pub stubs: usize,
-    /// Truncated records (reported, not written).
-    pub truncated: usize,
-    /// Records of other sites (repaired and kept).
-    pub other_sites: usize,
-    /// Records without a title or account name (failed extractions of another tool).
-    pub incomplete: usize,
-    /// Files in no known record format.
-    pub unrecognised: usize,
-    /// Each kind of reported file (`chrome-only`, `deleted`, `site-error`, `truncated`, …) and how
-    /// many: the kinds of the report, counted.
-    pub kinds: std::collections::BTreeMap<&'static str, usize>,
-    /// Hidden folders not entered (`.git`, `.wxsec`).
-    pub skipped_folders: usize,
-    /// Files not read: not records by their name, or symbolic links.
-    pub skipped_files: usize,
-    /// Files that could not be read or written.
-    pub errors: usize,
-    /// Stubs and truncated records put into the crawl queue (`--queue`).
-    pub queued: usize,
-    /// Images downloaded into `assets/` (`--images local`).
-    pub images: usize,
-    /// Images that kept their remote link.
-    pub images_failed: usize,
-    /// Files by the format they were read in (`front-matter`, `quote-header`, …).
-    pub formats: std::collections::BTreeMap<&'static str, usize>,
-    /// Records written with the account the user gave (`--source`, `--source-from-folder`).
-    pub source_given: usize,
-}
-
-impl std::fmt::Display for Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} read, {} written, {} unchanged, {} stubs", self.read, self.written, self.unchanged, self.stubs)?;
-        let stub_kinds: Vec<String> = self
-            .kinds
-            .iter()
-            .filter(|(k, _)| !matches!(**k, "truncated" | "incomplete" | "unrecognised" | "error"))
-            .map(|(k, n)| format!("{n} {k}"))
-            .collect();
-        if !stub_kinds.is_empty() {
-            write!(f, " ({})", stub_kinds.join(", "))?;
-        }
-        write!(
-            f,
-            ", {} truncated, {} other sites, {} incomplete, {} unrecognised, {} errors",
-            self.truncated, self.other_sites, self.incomplete, self.unrecognised, self.errors
-        )?;
-        if self.skipped_folders + self.skipped_files > 0 {
-            write!(
-                f,
-                ", {} skipped ({} hidden folders, {} files not records)",
-                self.skipped_folders + self.skipped_files,
-                self.skipped_folders,
-                self.skipped_files
-            )?;
-        }
-        if self.queued > 0 {
-            write!(f, ", {} queued for the crawl", self.queued)?;
-        }
-        if self.images + self.images_failed > 0 {
-            write!(f, ", {} images stored, {} kept remote", self.images, self.images_failed)?;
-        }
-        if self.source_given > 0 {
-            write!(f, ", {} with the account given", self.source_given)?;
-        }
-        Ok(())
-    }
-}
-
-#[derive(Serialize)]
-struct ReportLine<'a> {
-    path: &'a str,
-    url: &'a str,
-    kind: &'a str,
-    reason: &'a str,
-    /// The format the file was read in; empty when it was in none.
-    format: &'a str,
 }
 
 /// The largest record file read; the seed archive's largest is about 300 KB.
@@ -180,6 +91,17 @@ pub fn run(
     let job_rx = std::sync::Arc::new(Mutex::new(job_rx));
     let (tx, rx) = mpsc::sync_channel::<(PathBuf, Result<Done>)>(2 * workers);
     let state = opts.state.as_deref().map(crate::archive::State::open).transpose()?;
+    // What was seen of each input, kept beside the index: without the index nothing can confirm
+    // it, and a run without it reads every file.
+    let options =
+        format!("{:?}|{}|{:?}|{:?}|{}", opts.destination, opts.extra_fields, opts.given, opts.images, opts.queue);
+    let mut seen_writer = state.as_ref().and_then(|_| {
+        super::seen::Writer::open(&super::seen::file(&opts.root), &super::seen::fingerprint(&options))
+            .map_err(|e| tracing::warn!(error = %e, "the cache of inputs seen could not be opened; every file is read"))
+            .ok()
+    });
+    let seen_path = seen_writer.as_ref().map(|_| super::seen::file(&opts.root));
+    let mut remembering: Vec<(PathBuf, super::seen::Stamp, super::seen::Seen)> = Vec::new();
     // Records are made durable a batch at a time, and the index's transaction commits only after
     // its batch is: a crash loses at most the open batch, never a record, and the index never
     // names a record that is not on disk.
@@ -221,7 +143,9 @@ pub fn run(
             let (claimed, stager) = (&claimed, &stager);
             let index_root = state.as_ref().map(|_| opts.root.as_path());
             let state_path = opts.state.as_deref().filter(|_| state.is_some());
+            let seen_path = seen_path.as_deref();
             scope.spawn(move || {
+                let seen_reader = seen_path.and_then(super::seen::Reader::open);
                 // The worker's own reading connection: a record already indexed as it is costs
                 // no entry (parse, words, entities) and no trip to the writing thread.
                 let reader = state_path.and_then(|p| crate::archive::State::open_reader(p).ok());
@@ -256,7 +180,8 @@ pub fn run(
                             sent
                         }
                         Ok((path, rel)) => {
-                            let result = one_file(&path, &rel, opts, index, claimed.as_ref(), stager);
+                            let result =
+                                one_file(&path, &rel, opts, index, claimed.as_ref(), stager, seen_reader.as_ref());
                             tx.send((path, result))
                         }
                         Err(e) => tx.send((PathBuf::new(), Err(e))),
@@ -271,7 +196,27 @@ pub fn run(
         for (done, (path, result)) in rx.into_iter().enumerate() {
             summary.read += 1;
             let line = match result {
-                Ok(Done { outcome, n, target, staged, entry }) => {
+                Ok(Done { outcome, n, target, staged, entry, stamp, hash, remembered }) => {
+                    summary.remembered += usize::from(remembered);
+                    if let Some(stamp) = stamp.filter(|s| seen_writer.is_some() && super::seen::settled(*s))
+                        && let Ok(input) = std::path::absolute(&path)
+                    {
+                        remembering.push((
+                            input,
+                            stamp,
+                            super::seen::Seen {
+                                outcome: n.outcome,
+                                kind: n.kind.to_string(),
+                                reason: n.reason.clone(),
+                                url: n.url.clone(),
+                                format: n.format.unwrap_or_default().to_string(),
+                                source_given: n.source_given,
+                                target: std::path::absolute(&target).unwrap_or_else(|_| target.clone()),
+                                target_stamp: super::seen::Stamp { size: 0, mtime: 0 },
+                                hash: hash.unwrap_or_default(),
+                            },
+                        ));
+                    }
                     if let Some(st) = staged {
                         batch.push(st);
                     }
@@ -280,6 +225,7 @@ pub fn run(
                     }
                     if batch.is_full() || (done + 1) % 4096 == 0 {
                         commit(&mut batch, state.as_ref())?;
+                        remember(&mut seen_writer, &mut remembering);
                     }
                     if opts.images == crate::assets::Images::Local && n.record.is_some() {
                         with_images.push((target, path.clone()));
@@ -331,6 +277,7 @@ pub fn run(
     summary.skipped_folders = skipped_folders.into_inner();
     summary.skipped_files = skipped_files.into_inner();
     commit(&mut batch, state.as_ref())?;
+    remember(&mut seen_writer, &mut remembering);
     // The scratch folder is empty once every batch is committed: it goes, and `.wxsec` with it
     // when nothing else is there (an output written without the index holds records only).
     if let Some(dir) = &scratch {
@@ -338,7 +285,7 @@ pub fn run(
         let _ = dir.parent().map(std::fs::remove_dir);
     }
     if !with_images.is_empty() {
-        local_images(&with_images, opts, &mut summary, &mut warn)?;
+        super::images::local_images(&with_images, opts, &mut summary, &mut warn)?;
     }
     if let Some(mut w) = report {
         w.flush().map_err(report_err)?;
@@ -357,6 +304,32 @@ fn commit(batch: &mut store::Batch, state: Option<&crate::archive::State>) -> Re
     Ok(())
 }
 
+/// Remembers the inputs whose records the last commit made durable, each with its record's
+/// stamp as it now is on disk. A cache that cannot be written is given up: the run goes on, and
+/// the next one reads every file.
+fn remember(
+    writer: &mut Option<super::seen::Writer>,
+    rows: &mut Vec<(PathBuf, super::seen::Stamp, super::seen::Seen)>,
+) {
+    let Some(w) = writer.as_mut() else { return rows.clear() };
+    let mut kept = Vec::with_capacity(rows.len());
+    for (input, mut stamp, mut seen) in rows.drain(..) {
+        if matches!(seen.outcome, Outcome::Clean | Outcome::OtherSite) {
+            let Some(now) = super::seen::Stamp::of(&seen.target) else { continue };
+            seen.target_stamp = now;
+            // In place, the input is its record: as it is now.
+            if seen.target == input {
+                stamp = now;
+            }
+        }
+        kept.push((input, stamp, seen));
+    }
+    if let Err(e) = w.remember(&kept) {
+        tracing::warn!(error = %e, "the cache of inputs seen could not be written; the next run reads every file");
+        *writer = None;
+    }
+}
+
 /// One file done by a worker: its outcome, the record staged for the batch, its index entry.
 struct Done {
     outcome: FileOutcome,
@@ -364,6 +337,13 @@ struct Done {
     target: PathBuf,
     staged: Option<store::Staged>,
     entry: Option<crate::archive::index::Entry>,
+    /// The input's stamp as read, to be remembered once its record is durable; `None` when the
+    /// outcome came from what was remembered (or cannot be).
+    stamp: Option<super::seen::Stamp>,
+    /// The record's hash, as the index keeps it.
+    hash: Option<String>,
+    /// The outcome is the one remembered: the file was not read.
+    remembered: bool,
 }
 
 enum FileOutcome {
@@ -374,7 +354,67 @@ enum FileOutcome {
     Reported(Outcome),
 }
 
+#[allow(clippy::too_many_arguments)]
 fn one_file(
+    path: &Path,
+    rel: &Path,
+    opts: &NormaliseOptions,
+    index: Option<(&Path, Option<&crate::archive::State>)>,
+    claimed: Option<&Mutex<HashSet<PathBuf>>>,
+    stager: &store::Stager,
+    seen: Option<&super::seen::Reader>,
+) -> Result<Done> {
+    // Stamped before it is read: a change made while it is read shows next time.
+    let stamp = seen.and(super::seen::Stamp::of(path));
+    if let (Some(reader), Some(stamp)) = (seen, stamp)
+        && let Some(done) = remembered(reader, path, stamp, index)
+    {
+        return Ok(done);
+    }
+    let mut done = read_file(path, rel, opts, index, claimed, stager)?;
+    done.stamp = stamp;
+    Ok(done)
+}
+
+/// The outcome an input had when it was last seen as it is, when its record is still on disk
+/// and in the index as written.
+fn remembered(
+    reader: &super::seen::Reader,
+    path: &Path,
+    stamp: super::seen::Stamp,
+    index: Option<(&Path, Option<&crate::archive::State>)>,
+) -> Option<Done> {
+    let seen = reader.lookup(&std::path::absolute(path).ok()?, stamp)?;
+    let written = matches!(seen.outcome, Outcome::Clean | Outcome::OtherSite);
+    if written {
+        if super::seen::Stamp::of(&seen.target) != Some(seen.target_stamp) {
+            return None;
+        }
+        let (root, state) = index?;
+        let indexed = crate::archive::index::index_path(root, &seen.target);
+        if crate::archive::index::indexed_hash(state?, &indexed).ok().flatten().as_deref() != Some(seen.hash.as_str()) {
+            return None;
+        }
+    }
+    let n = super::Normalised {
+        outcome: seen.outcome,
+        // Only whether there is a record matters past this point; its text is on disk.
+        record: written.then(String::new),
+        url: seen.url,
+        kind: super::seen::interned(&seen.kind),
+        reason: seen.reason,
+        format: (!seen.format.is_empty()).then(|| super::seen::interned(&seen.format)),
+        source_given: seen.source_given,
+    };
+    let outcome = match seen.outcome {
+        Outcome::Clean => FileOutcome::Unchanged,
+        Outcome::OtherSite => FileOutcome::Other,
+        o => FileOutcome::Reported(o),
+    };
+    Some(Done { outcome, n, target: seen.target, staged: None, entry: None, stamp: None, hash: None, remembered: true })
+}
+
+fn read_file(
     path: &Path,
     rel: &Path,
     opts: &NormaliseOptions,
@@ -443,7 +483,16 @@ fn finish(
     };
     let target = dir.join(&name);
     let Some(record) = &n.record else {
-        return Ok(Done { outcome: FileOutcome::Reported(n.outcome), n, target, staged: None, entry: None });
+        return Ok(Done {
+            outcome: FileOutcome::Reported(n.outcome),
+            n,
+            target,
+            staged: None,
+            entry: None,
+            stamp: None,
+            hash: None,
+            remembered: false,
+        });
     };
     // Two inputs with the same relative path would overwrite each other under `--out`.
     if claimed.is_some_and(|c| !c.lock().map_or(true, |mut c| c.insert(target.clone()))) {
@@ -480,7 +529,8 @@ fn finish(
         (_, true) => FileOutcome::Unchanged,
         _ => FileOutcome::Written,
     };
-    Ok(Done { outcome, n, target, staged, entry })
+    let hash = Some(crate::archive::index::file_hash(record.as_bytes()));
+    Ok(Done { outcome, n, target, staged, entry, stamp: None, hash, remembered: false })
 }
 
 /// Keeps the state current with one file's outcome: a record is indexed, a stub or truncated
@@ -519,59 +569,4 @@ fn keep_state(
         }
         _ => Ok(()),
     }
-}
-
-/// Downloads the images of the records written and links them locally (`--images local`).
-fn local_images(
-    files: &[(PathBuf, PathBuf)],
-    opts: &NormaliseOptions,
-    summary: &mut Summary,
-    warn: &mut impl FnMut(&Error),
-) -> Result<()> {
-    let config = crate::fetch::FetchConfig::from_env()
-        .map_err(|message| Error::Config { path: "WXSEC_ORIGIN".into(), message })?;
-    let fetcher =
-        crate::fetch::Fetcher::new(crate::fetch::FetchConfig { image_allow: opts.image_allow.clone(), ..config })?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| Error::Write { path: opts.root.clone(), source })?;
-    let mut localiser = crate::assets::Localiser::new(&opts.root, fetcher, opts.image_delay);
-    // The pictures a saved page holds come from it; the records of one web archive follow each
-    // other, so the archive is read once for them all.
-    let mut kept: Option<(PathBuf, crate::fetch::kept::Kept)> = None;
-    for (file, source) in files {
-        if !tree::is_text_record(source) && kept.as_ref().is_none_or(|(p, _)| p != source) {
-            kept = Some((source.clone(), crate::fetch::kept::Kept::of_file(source).unwrap_or_default()));
-        }
-        let own = kept.as_ref().filter(|(p, _)| p == source).map(|(_, k)| k);
-        let Ok(read) = std::fs::read_to_string(file) else { continue };
-        // Records of other input folders than the archive's link there by their own path.
-        let record = crate::assets::abs(file);
-        let record = record.strip_prefix(crate::assets::abs(&opts.root)).map(Path::to_path_buf).unwrap_or(record);
-        // Images the input linked by a path beside it (`./images/…`, as backups keep them).
-        let (text, copied) = crate::assets::copy_saved_images(&read, store::folder_of(source), &opts.root, &record)?;
-        summary.images += copied;
-        let urls = crate::assets::image_urls(&text);
-        let (map, failed) = if urls.is_empty() {
-            Default::default()
-        } else {
-            let none = crate::fetch::kept::Kept::default();
-            runtime.block_on(localiser.localise_kept(&urls, &record, own.unwrap_or(&none)))?
-        };
-        summary.images_failed += failed.len();
-        for f in &failed {
-            warn(&Error::Network {
-                url: f.url.clone(),
-                message: format!("{} (image kept its remote link in {})", f.error, file.display()),
-                timeout: false,
-            });
-        }
-        if !map.is_empty() || text != read {
-            let name = Path::new(file.file_name().unwrap_or_default());
-            store::write_atomic(store::folder_of(file), name, crate::assets::rewrite(&text, &map).as_bytes())?;
-        }
-    }
-    summary.images += localiser.downloaded + localiser.from_archive;
-    Ok(())
 }
