@@ -150,6 +150,38 @@ fn a_postgresql_state_answers_them_alike() {
 }
 
 #[test]
+fn a_server_takes_many_entries_in_one_statement_as_it_takes_each() {
+    let Some(url) = common::postgres_database("stores_bulk") else { return };
+    let root = archive();
+    let state = State::open(Path::new(&url)).unwrap();
+    let text = std::fs::read_to_string(root.path().join("acct/modern-2025.md")).unwrap();
+    let mut a = index::Entry::of_file_text(&text, "acct/modern-2025.md".into(), false).unwrap();
+    // A one-entry batch whose key, date and entities are empty: every column splits to nothing.
+    let mut bare = a.clone();
+    bare.path = "acct/bare.md".into();
+    bare.key = None;
+    bare.date = String::new();
+    bare.entities = Default::default();
+    wxsec::archive::bulk::upsert_many(&state, std::slice::from_ref(&bare)).unwrap();
+    assert_eq!(index::count(&state).unwrap(), 1);
+    // The same path twice in a batch: the last is kept; a value holding the separator is text.
+    let mut changed = a.clone();
+    changed.title = "新标题\u{1f}二".into();
+    wxsec::archive::bulk::upsert_many(&state, &[a.clone(), changed.clone(), bare.clone()]).unwrap();
+    assert_eq!(index::count(&state).unwrap(), 2);
+    let cve = index::Query { id: Some("CVE-2024-56337".into()), limit: 10, ..Default::default() };
+    let hits = index::search(&state, root.path(), &cve, "[", "]").unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].title, "新标题 二");
+    // Entities replaced: the record names another CVE now.
+    a.entities.cves = vec!["CVE-2099-0001".into()];
+    wxsec::archive::bulk::upsert_many(&state, std::slice::from_ref(&a)).unwrap();
+    assert!(index::search(&state, root.path(), &cve, "[", "]").unwrap().is_empty());
+    let same = wxsec::archive::bulk::unchanged(&state, &[a.clone(), changed]).unwrap();
+    assert!(same.contains(&a.path) && same.len() == 1, "{same:?}");
+}
+
+#[test]
 fn a_database_of_another_program_is_refused() {
     let Some(url) = common::postgres_database("foreign") else { return };
     let u = url.clone();

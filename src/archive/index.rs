@@ -320,7 +320,7 @@ pub fn upsert_in_batch(state: &State, e: &Entry) -> Result<()> {
 
 /// PostgreSQL refuses a lexeme of 2 KiB or more: such a "word" (a run of base64, say) is no
 /// search term anyone types.
-const LONGEST_TOKEN: usize = 1024;
+pub(crate) const LONGEST_TOKEN: usize = 1024;
 
 fn upsert_in(state: &State, e: &Entry) -> Result<()> {
     let db = state.db();
@@ -526,8 +526,19 @@ pub fn reindex(state: &State, root: &Path) -> Result<ReindexSummary> {
             drop((tx, file_rx));
             // On an error the receivers go with this scope's end: the workers' and the walker's
             // sends fail and they stop (a full queue never holds them).
+            // A server takes entries a batch a statement; the file one at a time.
+            let server = s.db().dialect() == Dialect::Postgres;
+            let mut bulk = Vec::new();
             for entry in rx {
                 match entry? {
+                    Some(e) if server => {
+                        bulk.push(e);
+                        summary.indexed += 1;
+                        if bulk.len() >= 256 {
+                            super::bulk::upsert_many(s, &bulk)?;
+                            bulk.clear();
+                        }
+                    }
                     Some(e) => {
                         upsert_in_batch(s, &e)?;
                         summary.indexed += 1;
@@ -535,6 +546,7 @@ pub fn reindex(state: &State, root: &Path) -> Result<ReindexSummary> {
                     None => summary.not_records += 1,
                 }
             }
+            super::bulk::upsert_many(s, &bulk)?;
             Ok(())
         })?;
         summary.other_files = other_files.into_inner();

@@ -12,6 +12,7 @@ pub mod db;
 mod hosts;
 mod sources;
 pub use sources::{Paging, SourceRow};
+pub mod bulk;
 pub mod index;
 
 pub use articles::{Row, Status, id_key};

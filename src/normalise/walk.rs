@@ -102,6 +102,8 @@ pub fn run(
     });
     let seen_path = seen_writer.as_ref().map(|_| super::seen::file(&opts.root));
     let mut remembering: Vec<(PathBuf, super::seen::Stamp, super::seen::Seen)> = Vec::new();
+    // Index entries waiting to go to a server in one statement (a file's index takes each at once).
+    let mut bulk: Vec<crate::archive::index::Entry> = Vec::new();
     // Records are made durable a batch at a time, and the index's transaction commits only after
     // its batch is: a crash loses at most the open batch, never a record, and the index never
     // names a record that is not on disk.
@@ -221,9 +223,10 @@ pub fn run(
                         batch.push(st);
                     }
                     if let Some(s) = &state {
-                        keep_state(s, opts, &outcome, &n, entry.as_ref(), &target, now, &mut summary)?;
+                        keep_state(s, opts, &outcome, &n, entry, &target, now, &mut summary, &mut bulk)?;
                     }
                     if batch.is_full() || (done + 1) % 4096 == 0 {
+                        flush_bulk(state.as_ref(), &mut bulk)?;
                         commit(&mut batch, state.as_ref())?;
                         remember(&mut seen_writer, &mut remembering);
                     }
@@ -276,6 +279,7 @@ pub fn run(
     })?;
     summary.skipped_folders = skipped_folders.into_inner();
     summary.skipped_files = skipped_files.into_inner();
+    flush_bulk(state.as_ref(), &mut bulk)?;
     commit(&mut batch, state.as_ref())?;
     remember(&mut seen_writer, &mut remembering);
     // The scratch folder is empty once every batch is committed: it goes, and `.wxsec` with it
@@ -328,6 +332,19 @@ fn remember(
         tracing::warn!(error = %e, "the cache of inputs seen could not be written; the next run reads every file");
         *writer = None;
     }
+}
+
+/// How many index entries go to a server in one statement.
+const BULK: usize = 256;
+
+/// Sends the entries waiting for the server, those it holds as they are left out.
+fn flush_bulk(state: Option<&crate::archive::State>, bulk: &mut Vec<crate::archive::index::Entry>) -> Result<()> {
+    let Some(state) = state.filter(|_| !bulk.is_empty()) else { return Ok(()) };
+    let same = crate::archive::bulk::unchanged(state, bulk)?;
+    bulk.retain(|e| !same.contains(&e.path));
+    crate::archive::bulk::upsert_many(state, bulk)?;
+    bulk.clear();
+    Ok(())
 }
 
 /// One file done by a worker: its outcome, the record staged for the batch, its index entry.
@@ -541,12 +558,21 @@ fn keep_state(
     opts: &NormaliseOptions,
     outcome: &FileOutcome,
     n: &super::Normalised,
-    entry: Option<&crate::archive::index::Entry>,
+    entry: Option<crate::archive::index::Entry>,
     target: &Path,
     now: i64,
     summary: &mut Summary,
+    bulk: &mut Vec<crate::archive::index::Entry>,
 ) -> Result<()> {
     match (entry, outcome) {
+        // On a server entries go a batch at a time, each round trip carrying hundreds.
+        (Some(e), _) if state.db().dialect() == crate::archive::db::Dialect::Postgres => {
+            bulk.push(e);
+            if bulk.len() >= BULK {
+                flush_bulk(Some(state), bulk)?;
+            }
+            Ok(())
+        }
         // A record the index holds as it is now is left alone, so a second run costs no
         // indexing; one whose file changed (or a run killed before its index committed) is
         // indexed again.
@@ -554,9 +580,11 @@ fn keep_state(
             if crate::archive::index::indexed_hash(state, &e.path)?.as_deref() == Some(e.hash.as_str()) {
                 return Ok(());
             }
-            crate::archive::index::upsert_in_batch(state, e)
+            crate::archive::index::upsert_in_batch(state, &e)
         }
         (None, FileOutcome::Reported(Outcome::Stub | Outcome::Truncated)) => {
+            // Entries waiting for the server go first: a removal must come after them.
+            flush_bulk(Some(state), bulk)?;
             let indexed = crate::archive::index::index_path(&opts.root, target);
             crate::archive::index::remove(state, &indexed)?;
             if opts.queue && !n.url.is_empty() {
