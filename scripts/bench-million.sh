@@ -11,7 +11,8 @@
 #   WORK     a scratch folder on the same disk: WORK/out is normalise's output and the archive
 #            searched; kept between runs so that STAGES can skip the long first pass
 #   STAGES   any of: normalise again reindex search feed (default: all, in that order)
-# WXSEC_STATE=postgres://… runs the same on a PostgreSQL state.
+# WXSEC_STATE=postgres://… runs the same on a PostgreSQL state. COLD_RUNS and WARM_RUNS (10, 20)
+# set how many times each search runs.
 set -euo pipefail
 bin=$(realpath "$1"); archive=$(realpath "$2"); work=$3; shift 3
 stages=${*:-normalise again reindex search feed}
@@ -46,7 +47,9 @@ for stage in $stages; do
             set -- $term
             for mode in cold warm; do
                 rm -f "$work/.lat" "$work/.mem"
-                for _ in $(seq 20); do
+                runs=${WARM_RUNS:-20}
+                [ $mode = cold ] && runs=${COLD_RUNS:-10}
+                for _ in $(seq "$runs"); do
                     [ $mode = cold ] && cold
                     start=$(date +%s%N)
                     /usr/bin/time -f "%M" -a -o "$work/.mem" "$bin" search "${state[@]}" --out "$out" --limit 20 "$@" >/dev/null 2>&1

@@ -975,11 +975,8 @@ fn search_cmd(archive: ArchiveArgs, q: index::Query, json: bool, color: ColorCho
     };
     let colour = !json && color.wanted(std::io::stdout().is_terminal());
     let (open, close) = if colour { ("\x1b[1;31m", "\x1b[0m") } else { ("**", "**") };
-    if index::emptied(&state).unwrap_or(false) {
-        return fail(&wxsec::Error::State {
-            path: state.path().to_path_buf(),
-            message: "this wxsec keeps its index in a new form, and the old one was set aside: run `wxsec reindex` once to rebuild it from the record files".to_string(),
-        });
+    if let Ok(Some(message)) = index::emptied_because(&state) {
+        return fail(&wxsec::Error::State { path: state.path().to_path_buf(), message });
     }
     let hits = match index::search(&state, &root, &q, open, close) {
         Ok(h) => h,

@@ -305,6 +305,14 @@ impl Db {
         self.batch("COMMIT")
     }
 
+    /// Rolls back what [`Db::begin`] opened, if it is still open.
+    pub fn rollback(&self) {
+        if self.depth.get() > 0 {
+            self.depth.set(0);
+            let _ = self.batch("ROLLBACK");
+        }
+    }
+
     /// A SQLite error as wxsec reports it, naming the state file.
     pub fn sqlite_err(&self, e: &rusqlite::Error) -> Error {
         super::state_err(&self.label, e)

@@ -461,103 +461,149 @@ pub fn reindex(state: &State, root: &Path) -> Result<ReindexSummary> {
     let mut summary = ReindexSummary::default();
     let skip = [root.join(".wxsec"), root.join("assets"), root.join("feeds")];
     let rules = crate::tree::Rules { skip: &skip, clear_scraps: false, is_record: crate::tree::is_written_record };
+    let dialect = state.db().dialect();
+    // Emptied and marked in one transaction, then filled a batch a transaction: one transaction of
+    // a million records wrote the whole index into the write-ahead log and then again into the
+    // file, and looked every page up in a log of gigabytes. A rebuild stopped midway leaves the
+    // mark, and `search` says to run it again (what it holds is whole records, never more).
     state.batch(|s| {
-        s.db().batch(match s.db().dialect() {
+        s.db().batch(match dialect {
             Dialect::Sqlite => {
                 "INSERT INTO records_fts (records_fts) VALUES ('delete-all'); DELETE FROM record_entities;
-                 DELETE FROM records; DELETE FROM settings WHERE name = 'index_emptied';"
+                 DELETE FROM records;"
             }
             Dialect::Postgres => {
                 // The words' index is built once at the end: a GIN index fed row by row spends
                 // most of a rebuild merging its pending list.
-                "TRUNCATE records_words, record_entities, records; DROP INDEX IF EXISTS records_words_gin;
-                 DELETE FROM settings WHERE name = 'index_emptied';"
+                "TRUNCATE records_words, record_entities, records; DROP INDEX IF EXISTS records_words_gin;"
             }
         })?;
-        // One thread walks, the others read and parse the files; this thread only writes.
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-        let (other_files, hidden_folders) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        std::thread::scope(|scope| -> Result<()> {
-            let (file_tx, file_rx) = std::sync::mpsc::sync_channel::<Result<PathBuf>>(256);
-            // Only the workers hold the receiver: when they stop, the walker's next send fails.
-            let file_rx = std::sync::Arc::new(std::sync::Mutex::new(file_rx));
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Entry>>>(256);
-            let (others, hidden) = (&other_files, &hidden_folders);
+        s.set_setting("index_emptied", REBUILDING)
+    })?;
+    if dialect == Dialect::Sqlite {
+        // Segments are left to pile up to the crisis limit (16 a level) instead of merged four at
+        // a time, and all merged once at the end: each word is rewritten about half as often.
+        state.db().batch("INSERT INTO records_fts (records_fts, rank) VALUES ('automerge', 0)")?;
+    }
+    state.begin()?;
+    // One thread walks, the others read and parse the files; this thread only writes.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let (other_files, hidden_folders) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let filled = std::thread::scope(|scope| -> Result<()> {
+        let (file_tx, file_rx) = std::sync::mpsc::sync_channel::<Result<PathBuf>>(256);
+        // Only the workers hold the receiver: when they stop, the walker's next send fails.
+        let file_rx = std::sync::Arc::new(std::sync::Mutex::new(file_rx));
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Entry>>>(64);
+        let (others, hidden) = (&other_files, &hidden_folders);
+        scope.spawn(move || {
+            crate::tree::walk(&[root.to_path_buf()], rules, |found| {
+                let file = match found {
+                    Ok(crate::tree::Found::Record(path, _)) => Ok(path),
+                    Ok(crate::tree::Found::Skipped(crate::tree::Skip::HiddenFolder)) => {
+                        hidden.fetch_add(1, Ordering::Relaxed);
+                        return true;
+                    }
+                    Ok(crate::tree::Found::Skipped(_)) => {
+                        others.fetch_add(1, Ordering::Relaxed);
+                        return true;
+                    }
+                    Err(e) => Err(e),
+                };
+                file_tx.send(file).is_ok()
+            })
+        });
+        for _ in 0..workers {
+            let (tx, file_rx) = (tx.clone(), std::sync::Arc::clone(&file_rx));
             scope.spawn(move || {
-                crate::tree::walk(&[root.to_path_buf()], rules, |found| {
-                    let file = match found {
-                        Ok(crate::tree::Found::Record(path, _)) => Ok(path),
-                        Ok(crate::tree::Found::Skipped(crate::tree::Skip::HiddenFolder)) => {
-                            hidden.fetch_add(1, Ordering::Relaxed);
-                            return true;
-                        }
-                        Ok(crate::tree::Found::Skipped(_)) => {
-                            others.fetch_add(1, Ordering::Relaxed);
-                            return true;
-                        }
-                        Err(e) => Err(e),
+                loop {
+                    let next = match file_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
                     };
-                    file_tx.send(file).is_ok()
-                })
-            });
-            for _ in 0..workers {
-                let (tx, file_rx) = (tx.clone(), std::sync::Arc::clone(&file_rx));
-                scope.spawn(move || {
-                    loop {
-                        let next = match file_rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => break,
-                        };
-                        let Ok(file) = next else { break };
-                        let entry = file.and_then(|file| {
-                            std::fs::read(&file).map_err(|source| Error::Read { path: file.clone(), source }).map(
-                                |bytes| {
-                                    let json = file.extension().is_some_and(|e| e == "json");
-                                    Entry::of_file_text(&String::from_utf8_lossy(&bytes), index_path(root, &file), json)
-                                },
-                            )
-                        });
-                        if tx.send(entry).is_err() {
-                            break;
-                        }
+                    let Ok(file) = next else { break };
+                    let entry = file.and_then(|file| {
+                        std::fs::read(&file).map_err(|source| Error::Read { path: file.clone(), source }).map(|bytes| {
+                            let json = file.extension().is_some_and(|e| e == "json");
+                            Entry::of_file_text(&String::from_utf8_lossy(&bytes), index_path(root, &file), json)
+                        })
+                    });
+                    if tx.send(entry).is_err() {
+                        break;
                     }
-                });
-            }
-            drop((tx, file_rx));
-            // On an error the receivers go with this scope's end: the workers' and the walker's
-            // sends fail and they stop (a full queue never holds them).
-            // A server takes entries a batch a statement; the file one at a time.
-            let server = s.db().dialect() == Dialect::Postgres;
-            let mut bulk = Vec::new();
-            for entry in rx {
-                match entry? {
-                    Some(e) if server => {
-                        bulk.push(e);
-                        summary.indexed += 1;
-                        if bulk.len() >= 256 {
-                            super::bulk::upsert_many(s, &bulk)?;
-                            bulk.clear();
-                        }
-                    }
-                    Some(e) => {
-                        upsert_in_batch(s, &e)?;
-                        summary.indexed += 1;
-                    }
-                    None => summary.not_records += 1,
                 }
-            }
-            super::bulk::upsert_many(s, &bulk)?;
-            Ok(())
-        })?;
-        summary.other_files = other_files.into_inner();
-        summary.hidden_folders = hidden_folders.into_inner();
-        summary.skipped = summary.not_records + summary.other_files + summary.hidden_folders;
-        if s.db().dialect() == Dialect::Postgres {
-            s.db().batch("CREATE INDEX records_words_gin ON records_words USING gin (words)")?;
+            });
         }
+        drop((tx, file_rx));
+        // On an error the receivers go with this scope's end: the workers' and the walker's
+        // sends fail and they stop (a full queue never holds them).
+        // A server takes entries a batch a statement; the file one at a time.
+        let server = dialect == Dialect::Postgres;
+        let mut bulk = Vec::new();
+        for entry in rx {
+            match entry? {
+                Some(e) if server => {
+                    bulk.push(e);
+                    summary.indexed += 1;
+                    if bulk.len() >= 256 {
+                        super::bulk::upsert_many(state, &bulk)?;
+                        bulk.clear();
+                    }
+                }
+                Some(e) => {
+                    upsert_in_batch(state, &e)?;
+                    summary.indexed += 1;
+                }
+                None => summary.not_records += 1,
+            }
+            if summary.indexed > 0 && summary.indexed % REINDEX_COMMIT_EVERY == 0 {
+                super::bulk::upsert_many(state, &bulk)?;
+                bulk.clear();
+                state.commit()?;
+                state.begin()?;
+            }
+        }
+        super::bulk::upsert_many(state, &bulk)?;
+        Ok(())
+    });
+    // A failed batch is undone; those committed before it stay, under the mark.
+    if let Err(e) = filled {
+        state.db().rollback();
+        return Err(e);
+    }
+    state.commit()?;
+    summary.other_files = other_files.into_inner();
+    summary.hidden_folders = hidden_folders.into_inner();
+    summary.skipped = summary.not_records + summary.other_files + summary.hidden_folders;
+    state.batch(|s| {
+        match dialect {
+            Dialect::Sqlite => s.db().batch(
+                "INSERT INTO records_fts (records_fts) VALUES ('optimize');
+                 INSERT INTO records_fts (records_fts, rank) VALUES ('automerge', 4);",
+            )?,
+            Dialect::Postgres => s.db().batch("CREATE INDEX records_words_gin ON records_words USING gin (words)")?,
+        }
+        s.db().execute("DELETE FROM settings WHERE name = 'index_emptied'", &[])?;
         Ok(())
     })?;
     Ok(summary)
+}
+
+/// The mark a rebuild leaves until it is done.
+const REBUILDING: &str = "reindex unfinished";
+
+/// How many records a rebuild indexes a transaction.
+const REINDEX_COMMIT_EVERY: usize = 20_000;
+
+/// Why the index is not whole, when it is not: an upgrade set the old one aside, or a rebuild
+/// stopped before its end.
+pub fn emptied_because(state: &State) -> Result<Option<String>> {
+    Ok(state.setting("index_emptied")?.map(|v| {
+        if v == REBUILDING {
+            "a `wxsec reindex` stopped before it finished: run it again to rebuild the index whole".to_string()
+        } else {
+            "this wxsec keeps its index in a new form, and the old one was set aside: run `wxsec reindex` once to rebuild it from the record files".to_string()
+        }
+    }))
 }
 
 /// A search.
@@ -595,9 +641,8 @@ pub struct Hit {
 }
 
 /// From how many candidates a search walks the records newest first instead of sorting its
-/// candidates: above it the first page's hits are met within a few hundred records of the walk
-/// at a million records (2% of them), below it the candidates are fewer than the walk would ask.
-const WALK_FROM: i64 = 20_000;
+/// candidates (looking a thousand rows up and sorting them costs about what a walk does).
+const WALK_FROM: i64 = 1_000;
 
 /// Runs a search; newest first. `open`/`close` mark each match in the snippet. `root` is the
 /// archive folder the indexed paths are relative to: each hit is confirmed against its record
@@ -622,23 +667,29 @@ pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) ->
         let n = args.len();
         match dialect {
             Dialect::Sqlite => {
-                // Few candidates are looked up one by one and sorted; many (a common word) are
-                // met by walking the records newest first, each asked of the index by its rowid,
-                // stopping at the limit: a few pages of the file instead of every candidate's
-                // row. Counting stops at the threshold, so a word in half a million records
-                // costs no more to judge than one in twenty thousand.
+                // Few candidates are looked up one by one and sorted. More (a word in a thousand
+                // records) are met by walking the records newest first against the candidates
+                // gathered once. A word in a tenth of the records or more (`漏洞`) is walked
+                // asking the index of each record by its rowid instead: gathering half a million
+                // candidates cost more than the few hundred questions the first page needs,
+                // while a rarer word's walk would ask thousands. Counting stops at the threshold.
+                let total = db.query_int("SELECT coalesce(max(id), 0) FROM records", &[])?;
+                let common = (total / 10).max(WALK_FROM);
                 let many = db.query_int(
                     &format!(
-                        "SELECT count(*) FROM (SELECT rowid FROM records_fts WHERE records_fts MATCH ?1 LIMIT {WALK_FROM})"
+                        "SELECT count(*) FROM (SELECT rowid FROM records_fts WHERE records_fts MATCH ?1 LIMIT {common})"
                     ),
                     &[args[n - 1].as_str().into()],
                 )?;
-                if many >= WALK_FROM {
+                if many >= common {
                     sql.push_str(&format!(
                         " AND EXISTS (SELECT 1 FROM records_fts WHERE records_fts MATCH ?{n} AND rowid = r.id)"
                     ));
                 } else {
-                    sql.push_str(&format!(" AND r.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?{n})"));
+                    let walk = if many > WALK_FROM { "+" } else { "" };
+                    sql.push_str(&format!(
+                        " AND {walk}r.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?{n})"
+                    ));
                 }
             }
             Dialect::Postgres => {
@@ -658,7 +709,19 @@ pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) ->
     }
     if let Some(id) = &q.id {
         args.push(normal_id(id));
-        sql.push_str(&format!(" AND r.id IN (SELECT record FROM record_entities WHERE value = ?{})", args.len()));
+        let n = args.len();
+        // An id many records name (a Log4Shell) is met walking the records newest first, as a
+        // common word is: looking thousands of rows up one by one and sorting them, from a cold
+        // disk, cost a quarter of a second.
+        let many = db.query_int(
+            &format!(
+                "SELECT count(*) FROM (SELECT 1 FROM record_entities WHERE value = ?1 LIMIT {WALK_FROM}) AS named"
+            ),
+            &[args[n - 1].as_str().into()],
+        )?;
+        // `+` keeps SQLite from driving the query by the ids; a server plans for itself.
+        let walk = if many >= WALK_FROM && dialect == Dialect::Sqlite { "+" } else { "" };
+        sql.push_str(&format!(" AND {walk}r.id IN (SELECT record FROM record_entities WHERE value = ?{n})"));
     }
     sql.push_str(" ORDER BY r.date DESC, r.fetch_date DESC, r.path");
     // Candidates are read a page at a time, the page sized by the limit: a common word's
@@ -807,33 +870,32 @@ pub fn feed_plans(state: &State, limit: usize) -> Result<Vec<FeedPlan>> {
     let source = all.first().map(|r| r.text(0)).unwrap_or_default();
     let rows: Vec<(String, String)> = all.iter().map(|r| (r.text(1), r.text(2))).collect();
     plans.push(FeedPlan { account: None, source, signature: sign(&rows), entries: rows.len() });
-    let each = db.query(
-        "SELECT account, source, path, hash FROM (
-            SELECT account, source, path, hash, row_number() OVER
-                (PARTITION BY account ORDER BY date DESC, fetch_date DESC, path) AS n FROM records) AS ranked
-         WHERE n <= ?1 ORDER BY account, n",
-        &[limit.into()],
-    )?;
-    // The account being read, its name, and its entries' paths and hashes.
-    type Feed = (String, String, Vec<(String, String)>);
-    let mut current: Option<Feed> = None;
-    let finish = |c: Option<Feed>, plans: &mut Vec<FeedPlan>| {
-        if let Some((account, source, rows)) = c {
-            plans.push(FeedPlan { account: Some(account), source, signature: sign(&rows), entries: rows.len() });
-        }
-    };
-    for r in each {
-        let account = r.text(0);
-        let row = (r.text(2), r.text(3));
-        match &mut current {
-            Some((a, _, rows)) if *a == account => rows.push(row),
-            _ => {
-                finish(current.take(), &mut plans);
-                current = Some((account, r.text(1), vec![row]));
-            }
-        }
+    // Each account's newest entries through the (account, date) index, the accounts met one
+    // after the other along it: ranking every record of the archive at once sorted a million rows
+    // to look at a few thousand.
+    let mut account = String::new();
+    let mut first = true;
+    loop {
+        let next = db.query_row(
+            if first {
+                "SELECT min(account) FROM records"
+            } else {
+                "SELECT min(account) FROM records WHERE account > ?1"
+            },
+            &if first { vec![] } else { vec![account.as_str().into()] },
+        )?;
+        first = false;
+        let Some(name) = next.and_then(|r| r.opt_text(0)) else { break };
+        let rows = db.query(
+            "SELECT source, path, hash FROM records WHERE account = ?1
+             ORDER BY date DESC, fetch_date DESC, path LIMIT ?2",
+            &[name.as_str().into(), limit.into()],
+        )?;
+        let source = rows.first().map(|r| r.text(0)).unwrap_or_default();
+        let entries: Vec<(String, String)> = rows.iter().map(|r| (r.text(1), r.text(2))).collect();
+        plans.push(FeedPlan { account: Some(name.clone()), source, signature: sign(&entries), entries: entries.len() });
+        account = name;
     }
-    finish(current, &mut plans);
     Ok(plans)
 }
 
