@@ -91,6 +91,11 @@ pub fn run(
     let job_rx = std::sync::Arc::new(Mutex::new(job_rx));
     let (tx, rx) = mpsc::sync_channel::<(PathBuf, Result<Done>)>(2 * workers);
     let state = opts.state.as_deref().map(crate::archive::State::open).transpose()?;
+    // A server's words index takes new rows into its pending list and merges them into the tree
+    // a list at a time: the default list of 4 MB merged every few hundred records.
+    if let Some(s) = state.as_ref().filter(|s| s.db().dialect() == crate::archive::db::Dialect::Postgres) {
+        s.db().batch("SET gin_pending_list_limit = '64MB'")?;
+    }
     // What was seen of each input, kept beside the index: without the index nothing can confirm
     // it, and a run without it reads every file.
     let options =
