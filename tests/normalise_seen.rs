@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use assert_cmd::Command;
 
+mod common;
+
 /// Copies the record fixtures into `to`, each dated an hour ago (a file changed in the last two
 /// seconds is never remembered).
 fn inputs(to: &Path) -> Vec<PathBuf> {
@@ -107,17 +109,8 @@ fn nothing_changed_reads_nothing_and_says_the_same() {
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            if !p.file_name().unwrap().to_string_lossy().starts_with('.') {
-                out.extend(walk(&p));
-            }
-        } else if p.extension().is_some_and(|x| x == "md") {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
+    common::files_below(dir, |p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect()
 }

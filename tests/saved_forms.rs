@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+mod common;
+
 fn wxsec() -> Command {
     Command::cargo_bin("wxsec").unwrap()
 }
@@ -222,19 +224,10 @@ fn normalise_reads_saved_pages_in_a_folder_as_import_does_and_writes_each_record
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            if !p.file_name().unwrap().to_string_lossy().starts_with('.') {
-                out.extend(walk(&p));
-            }
-        } else if p.extension().is_some_and(|x| x == "md") {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
+    common::files_below(dir, |p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect()
 }
 
 #[test]
