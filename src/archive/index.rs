@@ -50,6 +50,11 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The highest CVSS score the record names.
+    pub fn top_cvss(&self) -> Option<f32> {
+        self.entities.cvss.iter().copied().fold(None, |m: Option<f32>, s| Some(m.map_or(s, |m| m.max(s))))
+    }
+
     /// The entry of a record about to be written at `path` as `contents`.
     pub fn of_record(record: &Record, path: String, contents: &[u8]) -> Entry {
         let a = &record.article;
@@ -324,7 +329,10 @@ pub(crate) const LONGEST_TOKEN: usize = 1024;
 
 fn upsert_in(state: &State, e: &Entry) -> Result<()> {
     let db = state.db();
-    let cvss = e.entities.cvss.iter().copied().fold(None, |m: Option<f32>, s| Some(m.map_or(s, |m| m.max(s))));
+    // A server takes an entry as it takes a batch of them: one statement either way.
+    if db.dialect() == Dialect::Postgres {
+        return super::bulk::upsert_many(state, std::slice::from_ref(e));
+    }
     let fields: [Value; 10] = [
         (&e.path).into(),
         e.key.as_ref().into(),
@@ -334,12 +342,9 @@ fn upsert_in(state: &State, e: &Entry) -> Result<()> {
         (&e.source).into(),
         (&e.date).into(),
         (&e.fetch_date).into(),
-        cvss.map(f64::from).into(),
+        e.top_cvss().map(f64::from).into(),
         (&e.hash).into(),
     ];
-    if db.dialect() == Dialect::Postgres {
-        return upsert_postgres(state, e, fields);
-    }
     if let Some(old) = db.query_row("SELECT id FROM records WHERE path = ?1", &[(&e.path).into()])? {
         remove_id(state, old.int(0))?;
     }
@@ -359,42 +364,6 @@ fn upsert_in(state: &State, e: &Entry) -> Result<()> {
             &[id.into(), kind.into(), value.into()],
         )?;
     }
-    Ok(())
-}
-
-/// A record's entry on a server in one statement: each statement is a round trip, and indexing
-/// an archive of 100,000 records one row at a time spent its time waiting for them.
-fn upsert_postgres(state: &State, e: &Entry, fields: [Value; 10]) -> Result<()> {
-    // Entity ids hold no control characters: the unit separator joins them into one parameter.
-    const SEP: &str = "\u{1f}";
-    // Each token once, in order: the server's tsvector keeps them so, and sorting a record's
-    // tens of thousands of repeated pairs was most of its work.
-    let mut words: Vec<&str> = e.words.split(' ').filter(|w| !w.is_empty() && w.len() < LONGEST_TOKEN).collect();
-    words.sort_unstable();
-    words.dedup();
-    let (kinds, values): (Vec<&str>, Vec<&str>) = e.entities.ids().unzip();
-    let (kinds, values, words) = (kinds.join(SEP), values.join(SEP), words.join(" "));
-    let mut params = fields.to_vec();
-    params.extend([words.as_str().into(), kinds.as_str().into(), values.as_str().into()]);
-    state.db().execute(
-        "WITH r AS (
-            INSERT INTO records (path, key, account, url, title, source, date, fetch_date, cvss, hash)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-            ON CONFLICT (path) DO UPDATE SET key = excluded.key, account = excluded.account, url = excluded.url,
-              title = excluded.title, source = excluded.source, date = excluded.date,
-              fetch_date = excluded.fetch_date, cvss = excluded.cvss, hash = excluded.hash
-            RETURNING id),
-         w AS (INSERT INTO records_words (id, words)
-            SELECT id, array_to_tsvector(string_to_array(CAST(?11 AS TEXT), ' ')) FROM r
-            ON CONFLICT (id) DO UPDATE SET words = excluded.words),
-         ids AS (SELECT k, v FROM unnest(string_to_array(CAST(?12 AS TEXT), chr(31)), string_to_array(CAST(?13 AS TEXT), chr(31))) AS t(k, v)),
-         gone AS (DELETE FROM record_entities WHERE record IN (SELECT id FROM r)
-            AND (kind, value) NOT IN (SELECT k, v FROM ids)),
-         added AS (INSERT INTO record_entities (record, kind, value) SELECT r.id, ids.k, ids.v FROM r, ids
-            ON CONFLICT DO NOTHING)
-         SELECT 1",
-        &params,
-    )?;
     Ok(())
 }
 
