@@ -6,8 +6,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
-
 use super::{mhtml, warc};
 use crate::error::{Error, Result};
 
@@ -137,8 +135,7 @@ fn data_uri(uri: &str) -> Option<(String, Vec<u8>)> {
         return None;
     }
     let body = if meta.split(';').any(|p| p.trim().eq_ignore_ascii_case("base64")) {
-        let clean: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        base64::engine::general_purpose::STANDARD.decode(clean).ok()?
+        mhtml::decoded(Some("base64"), data.as_bytes())
     } else {
         url::form_urlencoded::parse(format!("x={}", data.replace('+', "%2B")).as_bytes())
             .next()

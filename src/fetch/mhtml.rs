@@ -104,7 +104,9 @@ fn quoted_printable(body: &[u8]) -> Vec<u8> {
     out
 }
 
-fn decoded(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
+/// A body undone from its transfer encoding (`quoted-printable`, `base64`; white space in base64
+/// passed over); empty when it does not decode.
+pub(super) fn decoded(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
     match encoding.map(|e| e.trim().to_ascii_lowercase()).as_deref() {
         Some("quoted-printable") => quoted_printable(body),
         Some("base64") => {

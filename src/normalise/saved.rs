@@ -1,16 +1,15 @@
 //! Saved pages among `normalise`'s inputs: an HTML page, an MHTML archive, a SingleFile page or
 //! a WARC in an archive folder is read by its content, as `import` reads it, and its record is
-//! written beside it, never over it: `NAME.md` for a page, `NAME/ACCOUNT/MID_IDX.md` for each
-//! article of a web archive. A page that is no article is reported with its kind.
+//! written beside it, never over it: `NAME.md` for a page, `NAME.records/ACCOUNT/MID_IDX.md` for
+//! each article of a web archive. A page that is no article is reported with its kind.
 
 use std::path::{Path, PathBuf};
 
 use super::{Normalised, Outcome};
 use crate::error::{Error, Result};
-use crate::extract::{Known, extract_with};
+use crate::extract::Known;
 use crate::fetch::{FetchedPage, mhtml, singlefile, warc};
 use crate::page::PageKind;
-use crate::record::Record;
 
 /// Whether a file's bytes are a saved page rather than a record: an MHTML archive, or an HTML
 /// document (a doctype or `<html>` first, as no Markdown record starts).
@@ -29,17 +28,6 @@ pub(super) fn is_page(bytes: &[u8]) -> bool {
     rest.starts_with("<!doctype html") || rest.starts_with("<html")
 }
 
-/// The form a page's bytes were kept in, for the summary's formats.
-fn form(bytes: &[u8], html: &str) -> &'static str {
-    if mhtml::is_mhtml(bytes) {
-        "mhtml"
-    } else if singlefile::comment(html).is_some() {
-        "singlefile"
-    } else {
-        "html-page"
-    }
-}
-
 /// The record of one saved page (`bytes`, read from `path`), and the name it is written under,
 /// relative to the folder of the page's own.
 pub(super) fn page(
@@ -50,12 +38,19 @@ pub(super) fn page(
 ) -> Result<(Normalised, PathBuf)> {
     let shown = path.display().to_string();
     let name = record_name(path);
-    let html_form = if mhtml::is_mhtml(&bytes) { "mhtml" } else { "" };
+    let is_mhtml = mhtml::is_mhtml(&bytes);
     // A page that names no date of its own was saved when its file was last written: a second
     // run gives the same record, not one dated anew.
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok().map(chrono::DateTime::<chrono::Utc>::from);
     let page = FetchedPage::of_saved_at(shown, bytes, modified);
-    let format = if html_form.is_empty() { form(page.html.as_bytes(), &page.html) } else { html_form };
+    // The form the page was kept in, for the summary's formats.
+    let format = if is_mhtml {
+        "mhtml"
+    } else if singlefile::comment(&page.html).is_some() {
+        "singlefile"
+    } else {
+        "html-page"
+    };
     let (n, _) = read(&page, &Known::for_file(path, source), extra_fields, format)?;
     Ok((n, name))
 }
@@ -121,11 +116,9 @@ fn read(
     extra_fields: bool,
     format: &'static str,
 ) -> Result<(Normalised, Option<PathBuf>)> {
-    let article = crate::error::guarded(&page.target, || extract_with(page, known));
     let url = page.url.clone().unwrap_or_default();
-    match article {
-        Ok(article) => {
-            let record = Record::new(article, page.fetched_at);
+    match crate::import::read_page_with(page, known) {
+        Ok(record) => {
             let name = crate::store::relative_path(&record, crate::store::Format::Markdown);
             let n = Normalised {
                 outcome: Outcome::Clean,

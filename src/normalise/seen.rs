@@ -211,3 +211,26 @@ pub(super) fn interned(name: &str) -> &'static str {
     names.push(n);
     n
 }
+
+/// Remembers the inputs whose records the last commit made durable, each with its record's
+/// stamp as it now is on disk. A cache that cannot be written is given up: the run goes on, and
+/// the next one reads every file.
+pub(super) fn remember(writer: &mut Option<Writer>, rows: &mut Vec<(PathBuf, Stamp, Seen)>) {
+    let Some(w) = writer.as_mut() else { return rows.clear() };
+    let mut kept = Vec::with_capacity(rows.len());
+    for (input, mut stamp, mut seen) in rows.drain(..) {
+        if matches!(seen.outcome, Outcome::Clean | Outcome::OtherSite) {
+            let Some(now) = Stamp::of(&seen.target) else { continue };
+            seen.target_stamp = now;
+            // In place, the input is its record: as it is now.
+            if seen.target == input {
+                stamp = now;
+            }
+        }
+        kept.push((input, stamp, seen));
+    }
+    if let Err(e) = w.remember(&kept) {
+        tracing::warn!(error = %e, "the cache of inputs seen could not be written; the next run reads every file");
+        *writer = None;
+    }
+}

@@ -187,8 +187,9 @@ pub fn run(
                             sent
                         }
                         Ok((path, rel)) => {
-                            let result =
-                                one_file(&path, &rel, opts, index, claimed.as_ref(), stager, seen_reader.as_ref());
+                            let result = remembered_or(&path, seen_reader.as_ref(), index, || {
+                                one_file(&path, &rel, opts, index, claimed.as_ref(), stager)
+                            });
                             tx.send((path, result))
                         }
                         Err(e) => tx.send((PathBuf::new(), Err(e))),
@@ -233,7 +234,7 @@ pub fn run(
                     if batch.is_full() || (done + 1) % 4096 == 0 {
                         flush_bulk(state.as_ref(), &mut bulk)?;
                         commit(&mut batch, state.as_ref())?;
-                        remember(&mut seen_writer, &mut remembering);
+                        super::seen::remember(&mut seen_writer, &mut remembering);
                     }
                     if opts.images == crate::assets::Images::Local && n.record.is_some() {
                         with_images.push((target, path.clone()));
@@ -286,7 +287,7 @@ pub fn run(
     summary.skipped_files = skipped_files.into_inner();
     flush_bulk(state.as_ref(), &mut bulk)?;
     commit(&mut batch, state.as_ref())?;
-    remember(&mut seen_writer, &mut remembering);
+    super::seen::remember(&mut seen_writer, &mut remembering);
     // The scratch folder is empty once every batch is committed: it goes, and `.wxsec` with it
     // when nothing else is there (an output written without the index holds records only).
     if let Some(dir) = &scratch {
@@ -311,32 +312,6 @@ fn commit(batch: &mut store::Batch, state: Option<&crate::archive::State>) -> Re
         s.begin()?;
     }
     Ok(())
-}
-
-/// Remembers the inputs whose records the last commit made durable, each with its record's
-/// stamp as it now is on disk. A cache that cannot be written is given up: the run goes on, and
-/// the next one reads every file.
-fn remember(
-    writer: &mut Option<super::seen::Writer>,
-    rows: &mut Vec<(PathBuf, super::seen::Stamp, super::seen::Seen)>,
-) {
-    let Some(w) = writer.as_mut() else { return rows.clear() };
-    let mut kept = Vec::with_capacity(rows.len());
-    for (input, mut stamp, mut seen) in rows.drain(..) {
-        if matches!(seen.outcome, Outcome::Clean | Outcome::OtherSite) {
-            let Some(now) = super::seen::Stamp::of(&seen.target) else { continue };
-            seen.target_stamp = now;
-            // In place, the input is its record: as it is now.
-            if seen.target == input {
-                stamp = now;
-            }
-        }
-        kept.push((input, stamp, seen));
-    }
-    if let Err(e) = w.remember(&kept) {
-        tracing::warn!(error = %e, "the cache of inputs seen could not be written; the next run reads every file");
-        *writer = None;
-    }
 }
 
 /// How many index entries go to a server in one statement.
@@ -376,24 +351,21 @@ enum FileOutcome {
     Reported(Outcome),
 }
 
-#[allow(clippy::too_many_arguments)]
-fn one_file(
+/// The outcome remembered for an input as it is now, else the one `read` gives, stamped as the
+/// input was before it was read (a change made while it is read shows next time).
+fn remembered_or(
     path: &Path,
-    rel: &Path,
-    opts: &NormaliseOptions,
-    index: Option<(&Path, Option<&crate::archive::State>)>,
-    claimed: Option<&Mutex<HashSet<PathBuf>>>,
-    stager: &store::Stager,
     seen: Option<&super::seen::Reader>,
+    index: Option<(&Path, Option<&crate::archive::State>)>,
+    read: impl FnOnce() -> Result<Done>,
 ) -> Result<Done> {
-    // Stamped before it is read: a change made while it is read shows next time.
     let stamp = seen.and(super::seen::Stamp::of(path));
     if let (Some(reader), Some(stamp)) = (seen, stamp)
         && let Some(done) = remembered(reader, path, stamp, index)
     {
         return Ok(done);
     }
-    let mut done = read_file(path, rel, opts, index, claimed, stager)?;
+    let mut done = read()?;
     done.stamp = stamp;
     Ok(done)
 }
@@ -436,7 +408,7 @@ fn remembered(
     Some(Done { outcome, n, target: seen.target, staged: None, entry: None, stamp: None, hash: None, remembered: true })
 }
 
-fn read_file(
+fn one_file(
     path: &Path,
     rel: &Path,
     opts: &NormaliseOptions,
