@@ -37,17 +37,17 @@ struct Account {
 pub fn run(args: AccountArgs) -> ProcessExit {
     let page = match read(&args) {
         Ok(p) => p,
-        Err(e) => return super::super::fail(&e),
+        Err(e) => return super::out::fail(&e),
     };
     let article = match wxsec::extract::extract(&page) {
         Ok(a) => a,
-        Err(e) => return super::super::fail(&e),
+        Err(e) => return super::out::fail(&e),
     };
     let Some(id) = article.id.as_ref() else {
-        return super::super::fail(&wxsec::Error::Extract { target: args.address.clone(), missing: "__biz" });
+        return super::out::fail(&wxsec::Error::Extract { target: args.address.clone(), missing: "__biz" });
     };
     let Some(number) = wxsec::store::biz_number(&id.biz) else {
-        return super::super::fail(&wxsec::Error::Extract { target: args.address.clone(), missing: "__biz" });
+        return super::out::fail(&wxsec::Error::Extract { target: args.address.clone(), missing: "__biz" });
     };
     let weread = format!("MP_WXS_{number}");
     let name = article.source.clone();
