@@ -69,7 +69,7 @@ fn box_lines(node: NodeRef<Node>) -> Option<Vec<String>> {
                     }
                 }
                 let mut text = String::new();
-                super::raw_text(child, &mut text);
+                super::blocks::raw_text(child, &mut text);
                 let text = text.strip_suffix('\n').unwrap_or(&text);
                 lines.extend(text.split('\n').map(clean));
             }
