@@ -2,10 +2,11 @@
 //! become whole blocks (paragraphs, headings, lists, quotes, code); a container's blocks are
 //! gathered before they are joined, so a block is judged whole.
 
+use std::collections::HashSet;
+
 use ego_tree::NodeRef;
 use scraper::Node;
 use scraper::node::Element;
-use std::collections::HashSet;
 
 use super::inline::{background_image, embed_line, image_src, push_text};
 use super::style::{Hidden, has_class, is_hidden, style_emphasis};
