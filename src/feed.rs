@@ -208,7 +208,7 @@ fn record_body(file: &Path, title: &str) -> Option<String> {
         let md = v.get("markdown")?.as_str()?;
         return Some(strip_title_line(md, title).to_string());
     }
-    let p = crate::record::parse::parse(&text)?;
+    let p = crate::record::formats::parse(&text)?;
     Some(strip_title_line(&p.body, title).to_string())
 }
 

@@ -213,7 +213,7 @@ fn cleaning_keeps_the_authors_words() {
         }
         let record = n.record.unwrap();
         let out: String = word_runs(&wxsec::text::decode_entities(&record)).concat();
-        let parsed = wxsec::record::parse::parse(&text).unwrap();
+        let parsed = wxsec::record::formats::parse(&text).unwrap();
         for w in word_runs(&visible_input(&parsed.body)) {
             let len = w.chars().count();
             total += len;

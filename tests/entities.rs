@@ -20,7 +20,7 @@ fn precision_and_recall_on_thirty_hand_checked_records() {
         records += 1;
         let text = std::fs::read_to_string(md.join(cols[0])).unwrap();
         let record = wxsec::normalise::normalise_text(&text).record.unwrap_or(text);
-        let parsed = wxsec::record::parse::parse(&record).unwrap();
+        let parsed = wxsec::record::formats::parse(&record).unwrap();
         let body = wxsec::archive::index::strip_title_line(&parsed.body, &parsed.title);
         let e = wxsec::entities::find(&parsed.title, body);
         let found: [Vec<String>; 6] =

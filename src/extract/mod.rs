@@ -37,7 +37,7 @@ pub struct Known {
 impl Known {
     /// What the `meta.json` beside a saved page says, with the account the user gave.
     pub fn for_file(path: &std::path::Path, source: Option<&str>) -> Known {
-        let sidecar = crate::record::parse::Sidecar::beside(path).unwrap_or_default();
+        let sidecar = crate::record::formats::Sidecar::beside(path).unwrap_or_default();
         let given = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         Known {
             title: given(&sidecar.title),
@@ -308,7 +308,7 @@ impl Labels {
                 let value = clean_value(&decode_entities(c.get(3).map_or("", |m| m.as_str())));
                 match &c[1] {
                     "来源" | "公众号" if labels.source.is_none() => {
-                        labels.source = value.filter(|v| !crate::record::parse::names_no_one(v))
+                        labels.source = value.filter(|v| !crate::record::formats::names_no_one(v))
                     }
                     "发布时间" if labels.time.is_none() => labels.time = value.as_deref().and_then(shown_time),
                     "原文链接" if labels.url.is_none() => {
@@ -325,7 +325,7 @@ impl Labels {
 /// Unix seconds of a time as a page shows it, in China Standard Time: `2026-03-11 09:30[:00]`,
 /// `2026年03月11日 09:30`, `2026-03-11` (midnight).
 fn shown_time(s: &str) -> Option<i64> {
-    let day = crate::record::parse::labelled_date(s, false);
+    let day = crate::record::formats::labelled_date(s, false);
     if day.is_empty() {
         return None;
     }

@@ -16,7 +16,7 @@ mod walk;
 use serde::Serialize;
 
 use crate::article::{Article, ArticleId, WECHAT_HOST, article_address, short_link};
-use crate::record::{Record, parse};
+use crate::record::{Record, formats};
 use crate::text::{decode_entities_fully, fold_ws};
 pub use crate::tree::{Found, Skip, walk};
 pub use walk::{Destination, NormaliseOptions, Summary, run};
@@ -86,7 +86,7 @@ pub struct Place<'a> {
     /// The name of the folder it is in.
     pub folder: Option<&'a str>,
     /// The `meta.json` beside a file that has no header of its own.
-    pub sidecar: Option<&'a parse::Sidecar>,
+    pub sidecar: Option<&'a formats::Sidecar>,
 }
 
 impl<'a> Place<'a> {
@@ -140,7 +140,7 @@ pub fn normalise_record(text: &str, extra_fields: bool) -> Normalised {
 /// Normalises one file's text; `given` and `place` fill in what the file does not say (the
 /// account, a title kept only in the file name). The outcome says which format was read.
 pub fn normalise_file(text: &str, extra_fields: bool, given: &Given, place: Place) -> Normalised {
-    let Some(parsed) = parse::parse(text).or_else(|| place.sidecar.map(|s| s.parsed(text))) else {
+    let Some(parsed) = formats::parse(text).or_else(|| place.sidecar.map(|s| s.parsed(text))) else {
         return Normalised::reported(
             Outcome::Unrecognised,
             "",
@@ -155,9 +155,9 @@ pub fn normalise_file(text: &str, extra_fields: bool, given: &Given, place: Plac
     n
 }
 
-fn normalise_parsed(mut parsed: parse::Parsed, extra_fields: bool, given: &Given, place: Place) -> Normalised {
+fn normalise_parsed(mut parsed: formats::Parsed, extra_fields: bool, given: &Given, place: Place) -> Normalised {
     if parsed.title.trim().is_empty()
-        && parsed.format == parse::Format::Turndown
+        && parsed.format == formats::Format::Turndown
         && let Some(stem) = place.stem
     {
         parsed.title = stem.to_string();
@@ -257,7 +257,7 @@ fn normalise_parsed(mut parsed: parse::Parsed, extra_fields: bool, given: &Given
     // carried; what is written must not fall into it, or a second pass would call it truncated.
     let written = record.to_markdown_with(extra_fields);
     if written.ends_with("...\n")
-        && let Some(again) = parse::parse(&written)
+        && let Some(again) = formats::parse(&written)
         && TRUNCATED_AT.contains(&again.body.chars().count())
     {
         let n = again.body.chars().count();
@@ -322,7 +322,7 @@ const SITE_ERRORS: &[&str] = &[
 ];
 
 /// A record of another site: its body stays, its front matter and white space are repaired.
-fn other_site(parsed: &parse::Parsed, url: &str, truncated: bool, extra_fields: bool) -> Normalised {
+fn other_site(parsed: &formats::Parsed, url: &str, truncated: bool, extra_fields: bool) -> Normalised {
     let title = fold_ws(&decode_entities_fully(&strip_tags(&parsed.title)));
     let source = fold_ws(&decode_entities_fully(&strip_tags(&parsed.source)));
     let stop = |outcome, kind, reason| Normalised::reported(outcome, url, kind, reason);

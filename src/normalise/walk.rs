@@ -440,7 +440,7 @@ fn one_file(
         // A file with no header of its own may have its facts in a `meta.json` beside it; looked
         // for only then, so that other files cost no extra stat.
         if n.outcome == Outcome::Unrecognised
-            && let Some(sidecar) = crate::record::parse::Sidecar::beside(path)
+            && let Some(sidecar) = crate::record::formats::Sidecar::beside(path)
         {
             let place = super::Place { sidecar: Some(&sidecar), ..super::Place::of(path) };
             return Ok(super::normalise_file(&text, opts.extra_fields, &opts.given, place));

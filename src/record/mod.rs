@@ -2,7 +2,7 @@
 //! Markdown) or as one JSON object with every fact; and [`parse`], reading a record file back
 //! into its fields (wxsec's own records, and the formats other archivers write).
 
-pub mod parse;
+pub mod formats;
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use serde::Serialize;

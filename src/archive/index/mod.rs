@@ -109,11 +109,11 @@ impl Entry {
 
 /// A record file's text read back (a Markdown record, or the JSON form's keys): its front matter,
 /// and its body without the `# title` line and cover.
-fn read_back(text: &str, json: bool) -> Option<crate::record::parse::Parsed> {
+fn read_back(text: &str, json: bool) -> Option<crate::record::formats::Parsed> {
     let mut p = if json {
         let v: serde_json::Value = serde_json::from_str(text).ok()?;
         let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
-        crate::record::parse::Parsed {
+        crate::record::formats::Parsed {
             title: s("title"),
             url: s("url"),
             source: s("source"),
@@ -123,7 +123,7 @@ fn read_back(text: &str, json: bool) -> Option<crate::record::parse::Parsed> {
             ..Default::default()
         }
     } else {
-        let p = crate::record::parse::parse(text)?;
+        let p = crate::record::formats::parse(text)?;
         if p.title.is_empty() {
             return None;
         }
@@ -134,7 +134,7 @@ fn read_back(text: &str, json: bool) -> Option<crate::record::parse::Parsed> {
 }
 
 /// A record file on disk read back, or `None` when it is gone or not a record.
-fn read_file(file: &Path) -> Option<crate::record::parse::Parsed> {
+fn read_file(file: &Path) -> Option<crate::record::formats::Parsed> {
     let bytes = std::fs::read(file).ok()?;
     read_back(&String::from_utf8_lossy(&bytes), file.extension().is_some_and(|e| e == "json"))
 }
