@@ -10,10 +10,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
-use crate::crawl::polite::HostLimiter;
 use crate::error::Result;
 use crate::fetch::Fetcher;
 use crate::fetch::kept::Kept;
+use crate::fetch::limiter::HostLimiter;
 
 /// What to do with a record's images.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]

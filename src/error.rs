@@ -131,6 +131,9 @@ pub enum Error {
         path: PathBuf,
         /// What is wrong with it.
         message: String,
+        /// Whether it is a PostgreSQL server rather than a file (what to do differs); the store
+        /// that failed says so, as only it knows.
+        server: bool,
     },
     /// An article page without the facts every record needs.
     #[error("{target}: extraction failed: no {missing} found on the page")]
@@ -241,7 +244,7 @@ impl Error {
             Error::Locked { .. } => {
                 "wait for the other run to finish; a lock left by a killed run is released by the system"
             }
-            Error::State { path, .. } if crate::archive::is_server(path) => {
+            Error::State { server: true, .. } => {
                 "check that the PostgreSQL server is up and reachable from this host, and that the database is wxsec's; what was committed before the failure is kept, and the next run goes on from there"
             }
             Error::State { .. } => {

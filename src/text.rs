@@ -1,5 +1,7 @@
 //! Small text helpers shared by the stages: entity decoding, JavaScript string unescaping,
-//! white-space folding.
+//! white-space folding, a start tag's attributes.
+
+use memchr::memmem;
 
 /// Entities decoded until none is left (a few rounds): some feeds escape a title twice
 /// (`&#x26;#xa;`), and a value decoded once would change again on the next pass.
@@ -224,6 +226,32 @@ pub fn https_image(url: &str) -> String {
         _ if url.starts_with("//") => format!("https:{url}"),
         _ => url.to_string(),
     }
+}
+
+/// The value of attribute `name` in a start tag (raw: entities not decoded).
+pub fn attr<'a>(start_tag: &'a str, name: &str) -> Option<&'a str> {
+    let bytes = start_tag.as_bytes();
+    let mut from = 0;
+    while let Some(p) = memmem::find(&bytes[from..], name.as_bytes()) {
+        let at = from + p;
+        from = at + name.len();
+        if at == 0 || !bytes[at - 1].is_ascii_whitespace() {
+            continue;
+        }
+        let rest = start_tag.get(at + name.len()..).unwrap_or_default().trim_start();
+        let Some(rest) = rest.strip_prefix('=') else { continue };
+        let rest = rest.trim_start();
+        return Some(match rest.as_bytes().first() {
+            Some(q @ (b'"' | b'\'')) => {
+                let body = rest.get(1..).unwrap_or_default();
+                body.get(..body.find(*q as char).unwrap_or(body.len())).unwrap_or_default()
+            }
+            _ => {
+                rest.get(..rest.find(|c: char| c.is_whitespace() || c == '>').unwrap_or(rest.len())).unwrap_or_default()
+            }
+        });
+    }
+    None
 }
 
 #[cfg(test)]

@@ -167,10 +167,7 @@ impl Db {
     /// Connects to a PostgreSQL server.
     pub fn postgres(url: &Path) -> Result<Db> {
         let label = shown(url);
-        let pg = Pg::connect(&url.to_string_lossy()).map_err(|message| Error::State {
-            path: label.clone(),
-            message: format!("cannot connect to PostgreSQL ({message}); is the server running, and the address, user and password right?"),
-        })?;
+        let pg = Pg::connect(&url.to_string_lossy()).map_err(|message| crate::archive::state_error(label.clone(), format!("cannot connect to PostgreSQL ({message}); is the server running, and the address, user and password right?")))?;
         Ok(Db { conn: Conn::Postgres(pg), label, depth: Cell::new(0) })
     }
 
@@ -319,7 +316,7 @@ impl Db {
     }
 
     fn pg_err(&self, message: String) -> Error {
-        Error::State { path: self.label.clone(), message: format!("PostgreSQL: {message}") }
+        crate::archive::state_error(self.label.clone(), format!("PostgreSQL: {message}"))
     }
 }
 

@@ -8,172 +8,24 @@ use std::path::Path;
 use rusqlite::Connection;
 
 mod articles;
+mod copy;
 pub mod db;
 mod hosts;
+mod schema;
 mod sources;
 pub use sources::{Paging, SourceRow};
 pub mod bulk;
 pub mod index;
 
 pub use articles::{Row, Status, id_key};
+pub use copy::Copied;
 pub use db::{Dialect, is_server};
 pub use hosts::{HostField, HostState, HostStatus};
+use schema::{APPLICATION_ID, HOST_SETTINGS, MIGRATIONS, PG_MIGRATIONS, newer, not_current};
 
 use db::Db;
 
 use crate::error::{Error, Result};
-
-/// Schema 1, the crawl's tables, in the SQL both stores read alike (SQLite takes `BIGINT` as it
-/// takes `INTEGER`).
-const CRAWL_TABLES: &str = "CREATE TABLE articles (
-        key TEXT PRIMARY KEY,
-        url TEXT NOT NULL,
-        status TEXT NOT NULL,
-        attempts BIGINT NOT NULL DEFAULT 0,
-        last_error TEXT,
-        next_attempt BIGINT NOT NULL DEFAULT 0,
-        record_path TEXT,
-        content_hash TEXT,
-        first_seen BIGINT NOT NULL,
-        fetched_at BIGINT,
-        source TEXT
-     );
-     CREATE TABLE aliases (alias TEXT PRIMARY KEY, key TEXT NOT NULL);
-     CREATE TABLE sources (name TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, last_polled BIGINT);
-     CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);";
-
-/// Schema 2, for both stores.
-const QUEUE_INDEX: &str = "ALTER TABLE articles ADD COLUMN depth BIGINT NOT NULL DEFAULT 0;
-     CREATE INDEX articles_queue ON articles (status, next_attempt);";
-
-/// Migrations, in order: the schema version is the number applied (`PRAGMA user_version`).
-const MIGRATIONS: &[&str] = &[
-    // 1: articles, aliases, sources, settings.
-    CRAWL_TABLES,
-    // 2: follow depth, and an index for the queue.
-    QUEUE_INDEX,
-    // 3: the search index (see `index`), and the files a repair replaces.
-    "CREATE TABLE records (
-        id INTEGER PRIMARY KEY,
-        path TEXT NOT NULL UNIQUE,
-        key TEXT,
-        account TEXT NOT NULL,
-        url TEXT NOT NULL,
-        title TEXT NOT NULL,
-        source TEXT NOT NULL,
-        date TEXT NOT NULL,
-        fetch_date TEXT NOT NULL,
-        cvss REAL
-     );
-     CREATE INDEX records_date ON records (date);
-     CREATE INDEX records_account ON records (account, date);
-     CREATE TABLE record_entities (
-        record INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (record, kind, value)
-     ) WITHOUT ROWID;
-     CREATE INDEX record_entities_value ON record_entities (value);
-     CREATE VIRTUAL TABLE records_fts USING fts5(title, source, body, tokenize = 'trigram');
-     ALTER TABLE articles ADD COLUMN replace_path TEXT;",
-    // 4: waits kept in milliseconds (a Retry-After or a cool-down is never rounded down).
-    "UPDATE articles SET next_attempt = next_attempt * 1000 WHERE next_attempt > 0;
-     INSERT OR REPLACE INTO settings (name, value)
-        SELECT 'blocked_until_ms', CAST(value AS INTEGER) * 1000 FROM settings WHERE name = 'blocked_until';
-     DELETE FROM settings WHERE name = 'blocked_until';",
-    // 5: the index keeps its words once, without positions (pairs of characters for Chinese), and
-    // each record's hash; the feeds' signatures. The old index cannot be converted without the
-    // record files: it is emptied, and `search` says to run `reindex`.
-    "INSERT INTO settings (name, value) SELECT 'index_emptied', 'schema 5' WHERE EXISTS (SELECT 1 FROM records);
-     DROP TABLE records_fts;
-     DELETE FROM record_entities;
-     DELETE FROM records;
-     ALTER TABLE records ADD COLUMN hash TEXT NOT NULL DEFAULT '';
-     CREATE INDEX records_order ON records (date DESC, fetch_date DESC, path);
-     CREATE VIRTUAL TABLE records_fts USING fts5(words, content = '', contentless_delete = 1, detail = none,
-        tokenize = 'unicode61 remove_diacritics 0');
-     CREATE TABLE feeds (name TEXT PRIMARY KEY, signature TEXT NOT NULL);",
-    HOSTS_MIGRATION,
-    SOURCES_MIGRATION,
-];
-
-/// Migrations of a server, step for step the same schema as [`MIGRATIONS`], so that a state
-/// keeps its version number whichever store holds it. From 3 on the SQL differs: the record id
-/// is a `BIGSERIAL` (SQLite's rowid), and the search index's words are a `tsvector` of the same
-/// tokens FTS5 keeps.
-const PG_MIGRATIONS: &[&str] = &[
-    CRAWL_TABLES,
-    QUEUE_INDEX,
-    "CREATE TABLE records (
-        id BIGSERIAL PRIMARY KEY,
-        path TEXT NOT NULL UNIQUE,
-        key TEXT,
-        account TEXT NOT NULL,
-        url TEXT NOT NULL,
-        title TEXT NOT NULL,
-        source TEXT NOT NULL,
-        date TEXT NOT NULL,
-        fetch_date TEXT NOT NULL,
-        cvss DOUBLE PRECISION
-     );
-     CREATE INDEX records_date ON records (date);
-     CREATE INDEX records_account ON records (account, date);
-     CREATE TABLE record_entities (
-        record BIGINT NOT NULL,
-        kind TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (record, kind, value)
-     );
-     CREATE INDEX record_entities_value ON record_entities (value);
-     ALTER TABLE articles ADD COLUMN replace_path TEXT;",
-    // 4 converted SQLite's waits to milliseconds: a server state was never in seconds.
-    "SELECT 1",
-    "ALTER TABLE records ADD COLUMN hash TEXT NOT NULL DEFAULT '';
-     CREATE INDEX records_order ON records (date DESC, fetch_date DESC, path);
-     CREATE TABLE records_words (id BIGINT PRIMARY KEY, words tsvector NOT NULL);
-     CREATE INDEX records_words_gin ON records_words USING gin (words);
-     CREATE TABLE feeds (name TEXT PRIMARY KEY, signature TEXT NOT NULL);",
-    HOSTS_MIGRATION,
-    SOURCES_MIGRATION,
-];
-
-/// 6: claims with leases (an article or a source is worked on by one host at a time, and a host
-/// that dies lets go when its lease runs out), the host that fetched each article, and each
-/// host's own politeness and cool-down: WeChat limits an egress address, not a fleet.
-const HOSTS_MIGRATION: &str = "ALTER TABLE articles ADD COLUMN lease_owner TEXT;
-     ALTER TABLE articles ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
-     ALTER TABLE articles ADD COLUMN fetched_by TEXT;
-     ALTER TABLE sources ADD COLUMN lease_owner TEXT;
-     ALTER TABLE sources ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
-     CREATE TABLE hosts (
-        name TEXT PRIMARY KEY,
-        blocked_until_ms BIGINT NOT NULL DEFAULT 0,
-        pause_until_ms BIGINT NOT NULL DEFAULT 0,
-        interval_ms BIGINT NOT NULL DEFAULT 0,
-        slow_until_ms BIGINT NOT NULL DEFAULT 0,
-        last_seen_ms BIGINT NOT NULL DEFAULT 0,
-        running BIGINT NOT NULL DEFAULT 0
-     );";
-
-/// 7: what each source did (its kind, last success and error, the articles it named) and where
-/// a paged source (an album, an account's WeRead list) stands: walked to its end once, and the
-/// page to ask next when a run stopped mid-walk. Alternates: the other address an article listed
-/// by WeRead may have, tried when the first answers no article.
-const SOURCES_MIGRATION: &str = "ALTER TABLE sources ADD COLUMN kind TEXT;
-     ALTER TABLE sources ADD COLUMN last_ok BIGINT;
-     ALTER TABLE sources ADD COLUMN last_error TEXT;
-     ALTER TABLE sources ADD COLUMN found BIGINT NOT NULL DEFAULT 0;
-     ALTER TABLE sources ADD COLUMN walked BIGINT NOT NULL DEFAULT 0;
-     ALTER TABLE sources ADD COLUMN page_cursor TEXT;
-     CREATE TABLE alternates (key TEXT PRIMARY KEY, url TEXT NOT NULL);";
-
-/// The settings a host's cool-down was kept in before schema 6, when one state had one host.
-const HOST_SETTINGS: [(&str, HostField); 4] = [
-    ("blocked_until_ms", HostField::BlockedUntil),
-    ("wechat_pause_until_ms", HostField::PauseUntil),
-    ("wechat_interval_ms", HostField::Interval),
-    ("wechat_slow_until_ms", HostField::SlowUntil),
-];
 
 /// The state of an archive: a SQLite file, or a PostgreSQL database several hosts share.
 pub struct State {
@@ -181,9 +33,6 @@ pub struct State {
     /// The host this process works as (see [`host_name`]): the owner of its claims.
     host: String,
 }
-
-/// The identity of wxsec's state files, so that a foreign SQLite file is not taken for one.
-const APPLICATION_ID: i64 = 0x7778_7365; // "wxse"
 
 /// The name this host works under in a shared state: `WXSEC_HOST`, or the machine's name.
 pub fn host_name() -> String {
@@ -202,6 +51,12 @@ pub fn host_name() -> String {
         String::new()
     };
     if name.is_empty() { "localhost".to_string() } else { name }
+}
+
+/// The error of a state that cannot be used, with what to do for a file or for a server.
+pub fn state_error(location: impl Into<std::path::PathBuf>, message: impl Into<String>) -> Error {
+    let path = location.into();
+    Error::State { server: db::is_server(&path), path, message: message.into() }
 }
 
 /// Whether a state exists to be read: a file on disk, or any server address (the server says).
@@ -230,10 +85,7 @@ impl State {
         if !fresh && app_id != APPLICATION_ID {
             let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(check)?;
             if tables > 0 || version != 0 {
-                return Err(Error::State {
-                    path: path.to_path_buf(),
-                    message: "this SQLite file belongs to another program".to_string(),
-                });
+                return Err(state_error(path.to_path_buf(), "this SQLite file belongs to another program".to_string()));
             }
         }
         if version as usize > MIGRATIONS.len() {
@@ -286,7 +138,7 @@ impl State {
     fn open_file_snapshot(path: &Path) -> Result<State> {
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let mut uri = url::Url::from_file_path(&absolute)
-            .map_err(|()| Error::State { path: path.to_path_buf(), message: "not a file path".to_string() })?;
+            .map_err(|()| state_error(path.to_path_buf(), "not a file path".to_string()))?;
         uri.set_query(Some("immutable=1"));
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(uri.as_str(), flags).map_err(|e| state_err(path, &e))?;
@@ -351,11 +203,10 @@ impl State {
                     &[],
                 )?;
                 if others > 0 {
-                    return Err(Error::State {
-                        path: db.label().to_path_buf(),
-                        message: "this database holds tables of another program; give wxsec a database of its own"
-                            .to_string(),
-                    });
+                    return Err(state_error(
+                        db.label().to_path_buf(),
+                        "this database holds tables of another program; give wxsec a database of its own".to_string(),
+                    ));
                 }
             }
             if version as usize > PG_MIGRATIONS.len() {
@@ -441,81 +292,6 @@ impl State {
     }
 }
 
-/// The crawl's tables and the columns copied from one state into another: everything but the
-/// search index, which is rebuilt from the record files, and the leases, which end with the
-/// copy.
-const COPIED: &[(&str, &str, &str)] = &[
-    (
-        "articles",
-        "key, url, status, attempts, last_error, next_attempt, record_path, content_hash, first_seen, fetched_at, source, depth, replace_path, fetched_by",
-        // Two hosts' files may both know an article: the one that wrote it wins.
-        "ON CONFLICT (key) DO UPDATE SET status = excluded.status, record_path = excluded.record_path,
-         content_hash = excluded.content_hash, fetched_at = excluded.fetched_at, fetched_by = excluded.fetched_by
-         WHERE articles.status <> 'done' AND excluded.status = 'done'",
-    ),
-    ("aliases", "alias, key", "ON CONFLICT DO NOTHING"),
-    (
-        "sources",
-        "name, etag, last_modified, last_polled, kind, last_ok, last_error, found, walked, page_cursor",
-        "ON CONFLICT DO NOTHING",
-    ),
-    ("alternates", "key, url", "ON CONFLICT DO NOTHING"),
-    (
-        "hosts",
-        "name, blocked_until_ms, pause_until_ms, interval_ms, slow_until_ms, last_seen_ms",
-        "ON CONFLICT DO NOTHING",
-    ),
-];
-
-/// What [`State::copy_into`] copied.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Copied {
-    /// Rows read from the old state, by table.
-    pub tables: std::collections::BTreeMap<String, usize>,
-}
-
-impl State {
-    /// Copies the crawl's history (articles, aliases, sources' poll state, hosts' cool-downs)
-    /// into `to`, in one transaction: a state file moved to a server, or several hosts' files
-    /// merged into one. Rows `to` has already are kept, but an article this state has written
-    /// wins over one `to` has not.
-    pub fn copy_into(&self, to: &State) -> Result<Copied> {
-        let mut copied = Copied::default();
-        to.batch(|to| {
-            for (table, columns, conflict) in COPIED {
-                let rows = self.db.query(&format!("SELECT {columns} FROM {table}"), &[])?;
-                let n = columns.split(',').count();
-                let marks: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
-                let sql = format!("INSERT INTO {table} ({columns}) VALUES ({}) {conflict}", marks.join(", "));
-                for row in &rows {
-                    let params: Vec<db::Value> = row.0.iter().map(db::Datum::as_value).collect();
-                    to.db.execute(&sql, &params)?;
-                }
-                copied.tables.insert((*table).to_string(), rows.len());
-            }
-            Ok(())
-        })?;
-        Ok(copied)
-    }
-}
-
-fn newer(path: &Path, version: i64) -> Error {
-    Error::State {
-        path: path.to_path_buf(),
-        message: format!("schema version {version} is newer than this wxsec ({}); upgrade wxsec", MIGRATIONS.len()),
-    }
-}
-
-fn not_current(path: &Path, version: i64) -> Error {
-    Error::State {
-        path: path.to_path_buf(),
-        message: format!(
-            "a dry run reads the state as it is, and this one is not of this wxsec's schema ({version}, not {}): run `wxsec crawl` once to upgrade it",
-            MIGRATIONS.len()
-        ),
-    }
-}
-
 /// The file's application id and schema version, where a corrupt or foreign file shows itself.
 fn identity(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
     let app_id = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
@@ -546,7 +322,7 @@ fn state_err(path: &Path, e: &rusqlite::Error) -> Error {
         }
         other => other.to_string(),
     };
-    Error::State { path: path.to_path_buf(), message }
+    state_error(path.to_path_buf(), message)
 }
 
 #[cfg(test)]

@@ -65,11 +65,10 @@ impl ArchiveArgs {
     pub fn open_existing(self) -> Result<(PathBuf, wxsec::archive::State), wxsec::Error> {
         let (root, path) = self.resolve()?;
         if !wxsec::archive::exists(&path) {
-            return Err(wxsec::Error::State {
+            return Err(wxsec::archive::state_error(
                 path,
-                message: "no index yet: run `wxsec reindex --out ARCHIVE` (or import, crawl or normalise into it)"
-                    .to_string(),
-            });
+                "no index yet: run `wxsec reindex --out ARCHIVE` (or import, crawl or normalise into it)".to_string(),
+            ));
         }
         Ok((root, wxsec::archive::State::open(&path)?))
     }

@@ -48,7 +48,7 @@ pub fn run(args: SearchArgs, color: ColorChoice) -> ProcessExit {
     let colour = !json && color.wanted(std::io::stdout().is_terminal());
     let (open, close) = if colour { ("\x1b[1;31m", "\x1b[0m") } else { ("**", "**") };
     if let Ok(Some(message)) = index::emptied_because(&state) {
-        return fail(&wxsec::Error::State { path: state.path().to_path_buf(), message });
+        return fail(&wxsec::archive::state_error(state.path().to_path_buf(), message));
     }
     let hits = match index::search(&state, &root, &q, open, close) {
         Ok(h) => h,

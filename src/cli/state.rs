@@ -40,7 +40,7 @@ pub fn copy(args: CopyStateArgs) -> ProcessExit {
     let run = || -> Result<(wxsec::archive::Copied, index::ReindexSummary), wxsec::Error> {
         let (root, from) = archive.resolve()?;
         if !wxsec::archive::exists(&from) {
-            return Err(wxsec::Error::State { path: from, message: "no state to copy".to_string() });
+            return Err(wxsec::archive::state_error(from, "no state to copy".to_string()));
         }
         // Opened as any run opens it: an older file is brought to this schema first.
         let from = wxsec::archive::State::open(&from)?;

@@ -73,31 +73,7 @@ pub fn text_by_id(html: &str, id: &str) -> Option<String> {
     Some(out)
 }
 
-/// The value of attribute `name` in a start tag (raw: entities not decoded).
-pub fn attr<'a>(start_tag: &'a str, name: &str) -> Option<&'a str> {
-    let bytes = start_tag.as_bytes();
-    let mut from = 0;
-    while let Some(p) = memmem::find(&bytes[from..], name.as_bytes()) {
-        let at = from + p;
-        from = at + name.len();
-        if at == 0 || !bytes[at - 1].is_ascii_whitespace() {
-            continue;
-        }
-        let rest = start_tag.get(at + name.len()..).unwrap_or_default().trim_start();
-        let Some(rest) = rest.strip_prefix('=') else { continue };
-        let rest = rest.trim_start();
-        return Some(match rest.as_bytes().first() {
-            Some(q @ (b'"' | b'\'')) => {
-                let body = rest.get(1..).unwrap_or_default();
-                body.get(..body.find(*q as char).unwrap_or(body.len())).unwrap_or_default()
-            }
-            _ => {
-                rest.get(..rest.find(|c: char| c.is_whitespace() || c == '>').unwrap_or(rest.len())).unwrap_or_default()
-            }
-        });
-    }
-    None
-}
+pub use crate::text::attr;
 
 /// Whether position `at` lies inside a `<script>` element (a template string in a script is
 /// not the page's element).

@@ -94,8 +94,7 @@ pub fn post_text(text: &str) -> String {
             let href = c
                 .get(1)
                 .and_then(|a| {
-                    crate::extract::locate::attr(&format!("<a {}>", a.as_str()), "href")
-                        .map(crate::text::decode_entities)
+                    crate::text::attr(&format!("<a {}>", a.as_str()), "href").map(crate::text::decode_entities)
                 })
                 .map(|h| h.trim().to_string())
                 .filter(|h| is_safe_url(h) && h.starts_with("http"));

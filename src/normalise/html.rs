@@ -436,7 +436,7 @@ fn attrs_hide(attrs: &str) -> bool {
 
 fn attr_value(attrs: &str, name: &str) -> Option<String> {
     let start_tag = format!("<x {attrs}>");
-    crate::extract::locate::attr(&start_tag, name).map(crate::text::decode_entities)
+    crate::text::attr(&start_tag, name).map(crate::text::decode_entities)
 }
 
 #[cfg(test)]
