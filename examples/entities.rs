@@ -9,7 +9,7 @@ fn main() {
             continue;
         };
         let record = wxsec::normalise::normalise_text(&text).record.unwrap_or(text);
-        let Some(parsed) = wxsec::record::parse::parse(&record) else { continue };
+        let Some(parsed) = wxsec::record::formats::parse(&record) else { continue };
         let body = wxsec::archive::index::strip_title_line(&parsed.body, &parsed.title);
         let e = wxsec::entities::find(&parsed.title, body);
         println!("{}", serde_json::json!({ "path": path, "entities": e }));

@@ -20,7 +20,7 @@ for t in normalise index; do
 done
 printf '漏洞' > corpus/query/cjk; printf 'CVE-2024 "a" OR b*' > corpus/query/fts
 printf 'tomcat\0安全号\0CVE-2024-56337' > corpus/query/all; printf '%%_\\ 代码执行 NEAR(a b)' > corpus/query/like
-sed -n '/^```toml$/,/^```$/p' ../README.md | sed '1d;$d' > corpus/config/readme.toml || true
+cp ../examples/wxsec.toml corpus/config/example.toml
 printf 'delay = 3\n[[source]]\nfeed = "https://example.com/a.atom"\n' > corpus/config/feed.toml
 total=0
 for t in "${targets[@]}"; do

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::page::PageKind;
 
-/// Process exit codes, documented in README.md. `main` owns them; the library only names them.
+/// Process exit codes, documented in README.md and each command's page of docs/. `main` owns them; the library only names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum ExitCode {
@@ -252,7 +252,7 @@ impl Error {
             }
             Error::Internal { .. } => "this is a bug in wxsec: please report it with the input named above",
             Error::LoginExpired { .. } => {
-                "log in at weread.qq.com in a browser and copy its Cookie header into this file again (README: Finding articles); the other sources were archived"
+                "log in at weread.qq.com in a browser and copy its Cookie header into this file again (docs/finding-articles.md); the other sources were archived"
             }
             Error::Refused { .. } => {
                 "add the account to your WeRead shelf (书架 → 公众号) with the same login; a passing risk control clears by itself, and the source is asked again next run"

@@ -673,34 +673,6 @@ fn empty_and_binary_files_are_named() {
     }
 }
 
-/// The README's search example is the real output over the fixture archive, byte for byte.
-#[test]
-fn the_readme_search_example_is_true() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let from = readme.find("Over the fixture archive").expect("the example is introduced");
-    let block = readme[from..].split("```").nth(1).expect("a fenced block follows");
-    let dir = tempfile::tempdir().unwrap();
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pages"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "html"))
-        .collect();
-    pages.sort();
-    // Some fixture pages are not articles: import says so and writes the rest.
-    wxsec().current_dir(dir.path()).args(["import", "--out", "archive"]).args(&pages).output().unwrap();
-    let mut commands = 0;
-    for part in block.split("$ ").skip(1) {
-        let (command, expected) = part.split_once('\n').unwrap();
-        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
-        let out = wxsec().current_dir(dir.path()).args(&args).output().unwrap();
-        assert!(out.status.success(), "{command}");
-        let got = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
-        assert_eq!(got, expected, "{command}");
-        commands += 1;
-    }
-    assert_eq!(commands, 2);
-}
-
 /// `reindex --json` and `feed --json` print their counts as one JSON object on standard output.
 #[test]
 fn reindex_and_feed_speak_json() {

@@ -10,7 +10,7 @@ use crate::assets::Images;
 use crate::error::{Error, Result};
 use crate::store::Format;
 
-/// Settings as written (every field optional); see README.md for the commented example.
+/// Settings as written (every field optional); examples/wxsec.toml is the commented example.
 #[derive(Debug, Clone, Default, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct CrawlSettings {
@@ -428,7 +428,7 @@ impl CrawlSettings {
         let weread_cookie_file = self.weread_cookie_file;
         if weread_cookie_file.is_none() && sources.iter().any(|s| matches!(s, Source::Weread { .. })) {
             return Err(bad(
-                "a weread source needs weread_cookie_file = \"PATH\": the Cookie header of your logged-in weread.qq.com browser (README: Finding articles)".to_string(),
+                "a weread source needs weread_cookie_file = \"PATH\": the Cookie header of your logged-in weread.qq.com browser (docs/finding-articles.md)".to_string(),
             ));
         }
         Ok(CrawlConfig {

@@ -1,7 +1,7 @@
 //! An account's history through 微信读书 (WeRead), with the user's own login: the list
 //! `GET /web/mp/articles?bookId=MP_WXS_<decimal __biz>&offset=N` and the renewal of the
 //! short-lived `wr_skey` by the long-lived `wr_rt` (`POST /web/login/renewal`), as the public
-//! WeRead clients ask them (README: Finding articles, names the files). The cookie is a secret:
+//! WeRead clients ask them (docs/finding-articles.md names the files). The cookie is a secret:
 //! it is sent, and written back to its own file, never shown.
 
 use std::path::{Path, PathBuf};

@@ -145,7 +145,7 @@ pub fn normalise_file(text: &str, extra_fields: bool, given: &Given, place: Plac
             Outcome::Unrecognised,
             "",
             "unrecognised",
-            "not a record in a format wxsec reads (README, \"Formats read\"): no front matter, no `# title` with an account line or a labelled header under it, no exporter title and account line".to_string(),
+            "not a record in a format wxsec reads (docs/formats.md): no front matter, no `# title` with an account line or a labelled header under it, no exporter title and account line".to_string(),
         );
     };
     // Set here, once, for every outcome of a file in a known format.

@@ -61,7 +61,7 @@ pub enum Format {
 }
 
 impl Format {
-    /// The name the report and the README use.
+    /// The name the report and docs/formats.md use.
     pub fn name(self) -> &'static str {
         match self {
             Format::FrontMatter => "front-matter",
