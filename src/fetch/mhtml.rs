@@ -182,6 +182,31 @@ fn split_parts<'a>(body: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
     out
 }
 
+/// MHTML as a [`SavedForm`](super::saved::SavedForm): the page is its `text/html` part.
+pub struct MhtmlForm;
+
+impl super::saved::SavedForm for MhtmlForm {
+    fn name(&self) -> &'static str {
+        "mhtml"
+    }
+
+    fn is(&self, bytes: &[u8]) -> bool {
+        is_mhtml(bytes)
+    }
+
+    fn read(&self, bytes: Vec<u8>) -> Result<super::saved::Kept, Vec<u8>> {
+        let Some(m) = read(&bytes) else { return Err(bytes) };
+        let html = super::decode_html(&m.html, m.charset.as_deref());
+        let url = m
+            .url
+            .as_deref()
+            .and_then(crate::article::article_address)
+            .map(|u| u.to_string())
+            .or_else(|| super::saved::saved_from(&html));
+        Ok(super::saved::Kept { html, url, saved: m.saved })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,37 @@ fn js_date(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
+/// SingleFile as a [`SavedForm`](super::saved::SavedForm): told by its comment, whose address
+/// and date the page gets.
+pub struct SingleFileForm;
+
+impl super::saved::SavedForm for SingleFileForm {
+    fn name(&self) -> &'static str {
+        "singlefile"
+    }
+
+    fn is(&self, bytes: &[u8]) -> bool {
+        // The comment opens the file; a raw look is wide enough for any ASCII-compatible charset
+        // (the decoded head `comment` reads is at most this long).
+        let head = &bytes[..bytes.len().min(2 * 8192)];
+        [&b"Page saved with SingleFile"[..], b"Archive processed by SingleFile"]
+            .iter()
+            .any(|m| memchr::memmem::find(head, m).is_some())
+    }
+
+    fn read(&self, bytes: Vec<u8>) -> Result<super::saved::Kept, Vec<u8>> {
+        let html = super::decode_html_owned(bytes, None);
+        match comment(&html) {
+            Some(saved) => {
+                let url = saved.url.as_deref().and_then(crate::article::article_address).map(|u| u.to_string());
+                Ok(super::saved::Kept { html, url, saved: saved.saved })
+            }
+            // The text is valid UTF-8 now: plain HTML reads it back as it is.
+            None => Err(html.into_bytes()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::{Normalised, Outcome};
 use crate::error::{Error, Result};
 use crate::extract::Known;
-use crate::fetch::{FetchedPage, mhtml, singlefile, warc};
+use crate::fetch::{FetchedPage, mhtml, warc};
 use crate::page::PageKind;
 
 /// Whether a file's bytes are a saved page rather than a record: an MHTML archive, or an HTML
@@ -38,19 +38,11 @@ pub(super) fn page(
 ) -> Result<(Normalised, PathBuf)> {
     let shown = path.display().to_string();
     let name = record_name(path);
-    let is_mhtml = mhtml::is_mhtml(&bytes);
     // A page that names no date of its own was saved when its file was last written: a second
-    // run gives the same record, not one dated anew.
+    // run gives the same record, not one dated anew. The form it was kept in goes to the
+    // summary's formats.
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok().map(chrono::DateTime::<chrono::Utc>::from);
-    let page = FetchedPage::of_saved_at(shown, bytes, modified);
-    // The form the page was kept in, for the summary's formats.
-    let format = if is_mhtml {
-        "mhtml"
-    } else if singlefile::comment(&page.html).is_some() {
-        "singlefile"
-    } else {
-        "html-page"
-    };
+    let (page, format) = FetchedPage::read_saved(shown, bytes, modified);
     let (n, _) = read(&page, &Known::for_file(path, source), extra_fields, format)?;
     Ok((n, name))
 }
