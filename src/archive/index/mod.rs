@@ -13,7 +13,7 @@ mod words;
 
 pub use listing::{FeedPlan, Listed, feed_plans, feed_signature, newest, set_feed_signature};
 pub use rebuild::{ReindexSummary, emptied_because, reindex};
-pub use search::{Hit, Query, search, snippet};
+pub use search::{Hit, Query, fold_terms, holds_every_term, search, snippet};
 pub use words::{index_words, plain_words, strip_title_line, term_occurs};
 
 use std::path::Path;
@@ -133,8 +133,9 @@ fn read_back(text: &str, json: bool) -> Option<crate::record::formats::Parsed> {
     Some(p)
 }
 
-/// A record file on disk read back, or `None` when it is gone or not a record.
-fn read_file(file: &Path) -> Option<crate::record::formats::Parsed> {
+/// A record file on disk read back as the index reads it, or `None` when it is gone or not a
+/// record.
+pub fn read_file(file: &Path) -> Option<crate::record::formats::Parsed> {
     let bytes = std::fs::read(file).ok()?;
     read_back(&String::from_utf8_lossy(&bytes), file.extension().is_some_and(|e| e == "json"))
 }

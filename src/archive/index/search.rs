@@ -140,7 +140,7 @@ pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) ->
     if let Some(id) = &q.id {
         needles.push(normal_id(id));
     }
-    let folded_terms: Vec<String> = terms.iter().map(|t| fold(t)).collect();
+    let folded_terms = fold_terms(&terms);
     let mut hits = Vec::new();
     let mut offset = 0usize;
     'pages: while hits.len() < q.limit {
@@ -160,11 +160,8 @@ pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) ->
             // Only what a hit needs is read: its words, not its entities or tokens.
             let Some(record) = read_file(&file) else { continue };
             let text = plain_words(&record.body);
-            if !folded_terms.is_empty() {
-                let haystack = fold(&format!("{}\n{}\n{}", record.title, record.source, text));
-                if !folded_terms.iter().all(|t| term_occurs(&haystack, t)) {
-                    continue;
-                }
+            if !holds_every_term(&record.title, &record.source, &text, &folded_terms) {
+                continue;
             }
             let cves = record_ids(state, id, Some("cve"))?;
             let snippet = snippet(&text, &needles, open, close);
@@ -176,6 +173,22 @@ pub fn search(state: &State, root: &Path, q: &Query, open: &str, close: &str) ->
         offset += fetched;
     }
     Ok(hits)
+}
+
+/// Whether a record holds every term (folded with [`fold_terms`]) in its title, its account or
+/// its words ([`plain_words`] of its body): the rule a search confirms its candidates by, and
+/// the one a scan of the files (`examples/scan.rs`) must agree with.
+pub fn holds_every_term(title: &str, source: &str, words: &str, folded_terms: &[String]) -> bool {
+    if folded_terms.is_empty() {
+        return true;
+    }
+    let haystack = fold(&format!("{title}\n{source}\n{words}"));
+    folded_terms.iter().all(|t| term_occurs(&haystack, t))
+}
+
+/// The terms of a query as [`holds_every_term`] takes them.
+pub fn fold_terms(terms: &[String]) -> Vec<String> {
+    terms.iter().map(|t| fold(t)).collect()
 }
 
 /// About 100 characters of `text` around the first needle found, every needle marked.
